@@ -1,0 +1,20 @@
+// Command devstack runs the whole order system on one machine with nothing
+// but Go installed: `make run`. -h lists its flags.
+package main
+
+import (
+	"context"
+	"os"
+
+	"github.com/go-kit/log"
+
+	"github.com/orderflow/orderflow/devstack"
+	"github.com/orderflow/orderflow/internal/platform"
+)
+
+func main() {
+	var cfg devstack.Config
+	platform.Main("devstack", "", cfg.RegisterFlags, func(ctx context.Context, _ log.Logger) error {
+		return devstack.Run(ctx, cfg, os.Stderr)
+	})
+}

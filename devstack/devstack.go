@@ -1,0 +1,161 @@
+// Package devstack runs the whole order system in one process for local
+// use: MongoDB (embedded FerretDB on SQLite files, or the server at
+// MONGO_URI), Redis (a redis-server child process, else an in-process
+// Redis-compatible server, or the server at REDIS_URL) and the three
+// services, which talk over real sockets exactly as they do in production.
+package devstack
+
+import (
+	"context"
+	"flag"
+	"io"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"time"
+
+	"github.com/oklog/run"
+
+	"github.com/orderflow/orderflow/gateway"
+	"github.com/orderflow/orderflow/internal/platform"
+	"github.com/orderflow/orderflow/ordersvc"
+	"github.com/orderflow/orderflow/paymentsvc"
+)
+
+// Config is the local stack's configuration. Its variables have no prefix:
+// MONGO_URI, REDIS_URL, GATEWAY_ADDR...
+type Config struct {
+	MongoURI       string
+	RedisURL       string
+	DataDir        string
+	MongoAddr      string
+	RedisAddr      string
+	GatewayAddr    string
+	OrdersvcAddr   string
+	PaymentsvcAddr string
+}
+
+// RegisterFlags defines the flags of c on fs.
+func (c *Config) RegisterFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.MongoURI, "mongo.uri", "", "MongoDB to use instead of the embedded FerretDB")
+	fs.StringVar(&c.RedisURL, "redis.url", "", "Redis to use instead of starting one")
+	fs.StringVar(&c.DataDir, "data.dir", ".data", "folder of the embedded FerretDB's files")
+	fs.StringVar(&c.MongoAddr, "mongo.addr", "127.0.0.1:27017", "address of the embedded FerretDB")
+	fs.StringVar(&c.RedisAddr, "redis.addr", "127.0.0.1:6379", "address of the Redis started here")
+	fs.StringVar(&c.GatewayAddr, "gateway.addr", ":7000", "address of the public API")
+	fs.StringVar(&c.OrdersvcAddr, "ordersvc.addr", "127.0.0.1:7001", "address of ordersvc's internal API")
+	fs.StringVar(&c.PaymentsvcAddr, "paymentsvc.addr", "127.0.0.1:7002", "address of paymentsvc's health endpoints")
+}
+
+// Run starts the stack and runs it until ctx is cancelled or a part fails.
+// Everything it started is stopped before it returns.
+func Run(ctx context.Context, cfg Config, stderr io.Writer) error {
+	logger := platform.NewLogger(stderr, "devstack")
+	if err := checkPorts(cfg); err != nil {
+		return err
+	}
+
+	mongoURI := cfg.MongoURI
+	if mongoURI == "" {
+		dir, err := filepath.Abs(filepath.Join(cfg.DataDir, "ferretdb"))
+		if err != nil {
+			return err
+		}
+		f, err := StartFerretDB(cfg.MongoAddr, dir, slog.LevelError)
+		if err != nil {
+			return err
+		}
+		defer f.Stop()
+		mongoURI = f.URI
+		logger.Log("msg", "embedded FerretDB (MongoDB wire protocol, SQLite files) serving", "uri", mongoURI, "data", dir)
+	} else {
+		logger.Log("msg", "using MongoDB from MONGO_URI", "uri", platform.Redact(mongoURI))
+	}
+
+	redisURL := cfg.RedisURL
+	if redisURL == "" {
+		r, err := StartRedisServer(cfg.RedisAddr)
+		switch {
+		case err == nil:
+			defer r.Stop()
+			logger.Log("msg", "redis-server child process serving; watch events with: redis-cli -p "+port(r.Addr)+" monitor", "addr", r.Addr)
+			redisURL = "redis://" + r.Addr + "/0"
+		case err == ErrNoRedisServer:
+			m, err := StartMiniredis(cfg.RedisAddr)
+			if err != nil {
+				return err
+			}
+			defer m.Close()
+			logger.Log("msg", "redis-server is not installed: using an in-process Redis-compatible server (install redis-server to watch events with redis-cli monitor)", "addr", m.Addr())
+			redisURL = "redis://" + m.Addr() + "/0"
+		default:
+			return err
+		}
+	} else {
+		logger.Log("msg", "using Redis from REDIS_URL", "url", platform.Redact(redisURL))
+	}
+
+	orders := ordersvc.Config{
+		HTTPAddr: cfg.OrdersvcAddr, MongoURI: mongoURI, MongoDatabase: "orders", RedisURL: redisURL,
+		RedeliverInterval: 500 * time.Millisecond, Backoff: ordersvc.Backoff{Min: time.Second, Max: 30 * time.Second},
+		ShutdownTimeout: 5 * time.Second,
+	}
+	payments := paymentsvc.Config{
+		HTTPAddr: cfg.PaymentsvcAddr, MongoURI: mongoURI, MongoDatabase: "payments", RedisURL: redisURL,
+		ClaimTTL: 10 * time.Minute, ShutdownTimeout: 5 * time.Second,
+	}
+	gw := gateway.Config{
+		HTTPAddr: cfg.GatewayAddr, OrdersURL: "http://" + dialAddr(cfg.OrdersvcAddr),
+		OrdersTimeout: 5 * time.Second, ShutdownTimeout: 5 * time.Second,
+	}
+
+	var g run.Group
+	ctx = platform.AddContext(ctx, &g)
+	g.Add(func() error { return ordersvc.Run(ctx, orders, platform.NewLogger(stderr, "ordersvc")) }, func(error) {})
+	g.Add(func() error { return paymentsvc.Run(ctx, payments, platform.NewLogger(stderr, "paymentsvc")) }, func(error) {})
+	g.Add(func() error { return gateway.Run(ctx, gw, platform.NewLogger(stderr, "gateway")) }, func(error) {})
+	base := "http://localhost:" + port(cfg.GatewayAddr)
+	logger.Log("msg", "order system starting; Ctrl-C stops it", "api", base+"/orders", "swagger_ui", base+"/api")
+	return g.Run()
+}
+
+// checkPorts fails before anything starts when a port the stack needs is
+// taken, naming the flag and variable that move it.
+func checkPorts(cfg Config) error {
+	addrs := []struct{ addr, flag string }{
+		{cfg.GatewayAddr, "gateway.addr"},
+		{cfg.OrdersvcAddr, "ordersvc.addr"},
+		{cfg.PaymentsvcAddr, "paymentsvc.addr"},
+	}
+	if cfg.MongoURI == "" {
+		addrs = append(addrs, struct{ addr, flag string }{cfg.MongoAddr, "mongo.addr"})
+	}
+	if cfg.RedisURL == "" {
+		addrs = append(addrs, struct{ addr, flag string }{cfg.RedisAddr, "redis.addr"})
+	}
+	for _, a := range addrs {
+		ln, err := platform.Listen(a.addr, a.flag, platform.EnvName("", a.flag))
+		if err != nil {
+			return err
+		}
+		ln.Close()
+	}
+	return nil
+}
+
+func port(addr string) string {
+	_, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	return p
+}
+
+// dialAddr turns a listen address such as ":7001" into one to dial.
+func dialAddr(addr string) string {
+	host, p, err := net.SplitHostPort(addr)
+	if err != nil || host == "" || host == "0.0.0.0" || host == "::" {
+		return "127.0.0.1:" + p
+	}
+	return addr
+}

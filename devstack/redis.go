@@ -1,0 +1,129 @@
+package devstack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+)
+
+// RedisServer is a redis-server child process that can be stopped and
+// started again on the same address, as a Redis restart looks to clients.
+type RedisServer struct {
+	Addr string
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+// ErrNoRedisServer means redis-server is not on PATH.
+var ErrNoRedisServer = errors.New("redis-server not found on PATH (Debian: apt-get install redis-server)")
+
+// StartRedisServer starts redis-server on addr ("127.0.0.1:0" picks a free
+// port) without persistence, and waits until it answers PING.
+func StartRedisServer(addr string) (*RedisServer, error) {
+	if _, err := exec.LookPath("redis-server"); err != nil {
+		return nil, ErrNoRedisServer
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("redis address %q: %w", addr, err)
+	}
+	if port == "0" {
+		if port, err = freePort(host); err != nil {
+			return nil, err
+		}
+	}
+	s := &RedisServer{Addr: net.JoinHostPort(host, port)}
+	return s, s.Start()
+}
+
+// Start starts the server (again).
+func (s *RedisServer) Start() error {
+	host, port, _ := net.SplitHostPort(s.Addr)
+	cmd := exec.Command("redis-server",
+		"--bind", host, "--port", port,
+		"--save", "", "--appendonly", "no",
+		"--daemonize", "no", "--loglevel", "warning")
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	// The child dies with its parent, so nothing outlives a crashed run.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start redis-server: %w", err)
+	}
+	s.cmd, s.done = cmd, make(chan struct{})
+	go func() { _ = cmd.Wait(); close(s.done) }()
+
+	client := redis.NewClient(&redis.Options{Addr: s.Addr, MaxRetries: -1})
+	defer client.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		err := client.Ping(ctx).Err()
+		cancel()
+		select {
+		case <-s.done:
+			return fmt.Errorf("redis-server on %s exited at start (port busy?)", s.Addr)
+		default:
+		}
+		if err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			s.Stop()
+			return fmt.Errorf("redis-server on %s did not answer: %w", s.Addr, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Stop stops the server and waits until it has exited.
+func (s *RedisServer) Stop() {
+	if s.cmd == nil {
+		return
+	}
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-s.done:
+	case <-time.After(5 * time.Second):
+		_ = s.cmd.Process.Kill()
+		<-s.done
+	}
+	s.cmd = nil
+}
+
+// Kill kills the server at once, as a crash would.
+func (s *RedisServer) Kill() {
+	if s.cmd == nil {
+		return
+	}
+	_ = s.cmd.Process.Kill()
+	<-s.done
+	s.cmd = nil
+}
+
+// StartMiniredis serves an in-process Redis-compatible server on addr, for
+// machines without redis-server.
+func StartMiniredis(addr string) (*miniredis.Miniredis, error) {
+	m := miniredis.NewMiniRedis()
+	if err := m.StartAddr(addr); err != nil {
+		return nil, fmt.Errorf("start in-process redis on %s: %w", addr, err)
+	}
+	return m, nil
+}
+
+func freePort(host string) (string, error) {
+	ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port), nil
+}

@@ -1,0 +1,78 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/go-kit/log"
+	"github.com/oklog/run"
+
+	"github.com/orderflow/orderflow/internal/platform"
+	"github.com/orderflow/orderflow/ordersvc"
+)
+
+// EnvPrefix starts the name of every environment variable the gateway reads.
+const EnvPrefix = "GATEWAY"
+
+// Config is the gateway's configuration; its flags are the whole of it.
+type Config struct {
+	HTTPAddr        string
+	OrdersURL       string
+	OrdersTimeout   time.Duration
+	ShutdownTimeout time.Duration
+}
+
+// RegisterFlags defines the flags of c on fs.
+func (c *Config) RegisterFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.HTTPAddr, "http.addr", ":7000", "address of the public API")
+	fs.StringVar(&c.OrdersURL, "ordersvc.url", "http://127.0.0.1:7001", "base URL of ordersvc's internal API")
+	fs.DurationVar(&c.OrdersTimeout, "ordersvc.timeout", 5*time.Second, "how long a call to ordersvc may take before the client gets a 504")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown.timeout", 10*time.Second, "how long in-flight requests may take to finish at shutdown")
+}
+
+// Run builds the gateway's component graph and runs it until ctx is
+// cancelled or an actor fails. It does not wait for ordersvc: until ordersvc
+// answers, /readyz fails and the API answers 503.
+func Run(ctx context.Context, cfg Config, logger log.Logger) error {
+	if cfg.OrdersTimeout <= 0 {
+		return errors.New("-ordersvc.timeout must be positive")
+	}
+	httpClient := &http.Client{Timeout: cfg.OrdersTimeout}
+	orders, err := ordersvc.NewHTTPClient(cfg.OrdersURL, httpClient)
+	if err != nil {
+		return err
+	}
+	checks := map[string]platform.Check{
+		"ordersvc": func(ctx context.Context) error { return ping(ctx, httpClient, cfg.OrdersURL+"/healthz") },
+	}
+	h := MakeHTTPHandler(orders, checks, logger)
+	ln, err := platform.Listen(cfg.HTTPAddr, "http.addr", platform.EnvName(EnvPrefix, "http.addr"))
+	if err != nil {
+		return err
+	}
+
+	var g run.Group
+	platform.AddContext(ctx, &g)
+	platform.AddServer(&g, platform.NewServer(h), ln, cfg.ShutdownTimeout, logger)
+	return g.Run()
+}
+
+func ping(ctx context.Context, c *http.Client, url string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("status %d", resp.StatusCode)
+	}
+	return nil
+}

@@ -1,0 +1,271 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	httptransport "github.com/go-kit/kit/transport/http"
+	"github.com/go-kit/log"
+	httpSwagger "github.com/swaggo/http-swagger/v2"
+
+	"github.com/orderflow/orderflow/gateway/docs"
+	"github.com/orderflow/orderflow/internal/platform"
+	"github.com/orderflow/orderflow/ordersvc"
+	"github.com/orderflow/orderflow/transport/correlation"
+	"github.com/orderflow/orderflow/transport/httperr"
+)
+
+// MakeHTTPHandler returns the public API on top of s (ordersvc's client),
+// with /healthz, /readyz (passing when every check does), the Swagger UI at
+// /api and the OpenAPI document at /api-json.
+func MakeHTTPHandler(s ordersvc.Service, checks map[string]platform.Check, logger log.Logger) http.Handler {
+	e := ordersvc.MakeServerEndpoints(s)
+	opts := []httptransport.ServerOption{
+		httptransport.ServerErrorHandler(httperr.LogServerErrors(logger, errorToHTTP)),
+		httptransport.ServerErrorEncoder(httperr.EncodeError(errorToHTTP)),
+	}
+	created := encodeCreated(logger)
+
+	mux := http.NewServeMux()
+	mux.Handle("POST /orders", httptransport.NewServer(httperr.Failures(e.CreateOrderEndpoint), decodeCreateOrder, created, opts...))
+	mux.Handle("PUT /orders", httptransport.NewServer(httperr.Failures(e.SetStatusEndpoint), decodeSetStatus, encodeOrder, opts...))
+	mux.Handle("/orders", httperr.MethodNotAllowed("POST, PUT"))
+	mux.Handle("GET /orders/one/{orderId}", httptransport.NewServer(httperr.Failures(e.GetOrderEndpoint), decodeGetOrder, encodeOrder, opts...))
+	mux.Handle("/orders/one/{orderId}", httperr.MethodNotAllowed("GET"))
+	mux.Handle("GET /orders/status/{orderId}", httptransport.NewServer(httperr.Failures(e.GetOrderEndpoint), decodeGetStatus, encodeStatus, opts...))
+	mux.Handle("/orders/status/{orderId}", httperr.MethodNotAllowed("GET"))
+	mux.Handle("GET /orders/{userId}", httptransport.NewServer(httperr.Failures(e.ListOrdersEndpoint), decodeListOrders, encodeList, opts...))
+	mux.Handle("/orders/{userId}", httperr.MethodNotAllowed("GET"))
+
+	mux.Handle("GET /api", http.RedirectHandler("/api/index.html", http.StatusMovedPermanently))
+	mux.Handle("GET /api/", httpSwagger.Handler(httpSwagger.URL("/api-json")))
+	mux.HandleFunc("GET /api-json", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		_, _ = w.Write([]byte(docs.SwaggerInfo.ReadDoc()))
+	})
+	platform.MountHealth(mux, checks)
+	mux.HandleFunc("/", httperr.NotFound)
+
+	return correlation.Middleware(accessLog(logger, recoverer(logger, mux)))
+}
+
+// errorToHTTP maps errors to what a client sees: ordersvc's own errors pass
+// through as *httperr.Error; failing to reach it is a 503, or a 504 when it
+// did not answer in time.
+func errorToHTTP(err error) *httperr.Error {
+	var ue *url.Error
+	switch {
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ue) && ue.Timeout():
+		return httperr.New(http.StatusGatewayTimeout, "upstream_timeout", "The order service did not answer in time; try again.")
+	case errors.As(err, &ue):
+		return httperr.New(http.StatusServiceUnavailable, "upstream_unavailable", "The order service is unavailable; try again shortly.")
+	}
+	return ordersvc.ErrorToHTTP(err)
+}
+
+var errBadOrderID = httperr.New(http.StatusBadRequest, "invalid_order_id", "The order id must be 24 hexadecimal characters.")
+
+// decodeCreateOrder reads POST /orders.
+//
+//	@Summary		Create an order
+//	@Description	Stores the order (Processing/Pending) and asks for its payment. Product "1" is paid, every other product is declined. A retry with the same Idempotency-Key and body returns the first order (header Idempotent-Replayed: true); the same key with another body is a 422.
+//	@Tags			orders
+//	@Accept			json
+//	@Produce		json
+//	@Param			Idempotency-Key	header		string				false	"1-255 printable characters, scoped to the userId"
+//	@Param			order			body		CreateOrderInput	true	"the order"
+//	@Success		201				{object}	CreatedOrder
+//	@Header			201				{string}	Location			"/orders/one/{id}"
+//	@Failure		400				{object}	ErrorBody			"invalid JSON or fields"
+//	@Failure		413				{object}	ErrorBody			"body over 16 KiB"
+//	@Failure		415				{object}	ErrorBody			"not JSON"
+//	@Failure		422				{object}	ErrorBody			"Idempotency-Key reused with another body"
+//	@Failure		503				{object}	ErrorBody			"store unavailable"
+//	@Router			/orders [post]
+func decodeCreateOrder(_ context.Context, r *http.Request) (any, error) {
+	body, err := readJSONBody(r)
+	if err != nil {
+		return nil, err
+	}
+	key, hasKey := r.Header.Get("Idempotency-Key"), len(r.Header.Values("Idempotency-Key")) > 0
+	n, err := ParseCreateOrder(body, key, hasKey)
+	if err != nil {
+		return nil, err
+	}
+	return ordersvc.CreateOrderRequest{NewOrder: n}, nil
+}
+
+// decodeGetOrder reads GET /orders/one/{orderId}.
+//
+//	@Summary	Get an order
+//	@Tags		orders
+//	@Produce	json
+//	@Param		orderId	path		string	true	"order id (24 hex characters)"
+//	@Success	200		{object}	OneOrder
+//	@Failure	400		{object}	ErrorBody	"malformed id"
+//	@Failure	404		{object}	ErrorBody	"unknown id"
+//	@Router		/orders/one/{orderId} [get]
+func decodeGetOrder(_ context.Context, r *http.Request) (any, error) {
+	id := r.PathValue("orderId")
+	if !ordersvc.ValidOrderID(id) {
+		return nil, errBadOrderID
+	}
+	return ordersvc.GetOrderRequest{ID: id}, nil
+}
+
+// decodeGetStatus reads GET /orders/status/{orderId}.
+//
+//	@Summary	Get an order's status and payment status
+//	@Tags		orders
+//	@Produce	json
+//	@Param		orderId	path		string	true	"order id (24 hex characters)"
+//	@Success	200		{object}	OrderStatus
+//	@Failure	400		{object}	ErrorBody	"malformed id"
+//	@Failure	404		{object}	ErrorBody	"unknown id"
+//	@Router		/orders/status/{orderId} [get]
+func decodeGetStatus(ctx context.Context, r *http.Request) (any, error) {
+	return decodeGetOrder(ctx, r)
+}
+
+// decodeListOrders reads GET /orders/{userId}.
+//
+//	@Summary		List a user's orders
+//	@Description	Newest first. Pass the nextCursor of a page as ?cursor= to get the next; it is null on the last page.
+//	@Tags			orders
+//	@Produce		json
+//	@Param			userId	path		string	true	"user id"
+//	@Param			limit	query		int		false	"page size, 1 to 200"	default(50)
+//	@Param			cursor	query		string	false	"nextCursor of the previous page"
+//	@Success		200		{object}	OrderList
+//	@Failure		400		{object}	ErrorBody	"bad userId, limit or cursor"
+//	@Router			/orders/{userId} [get]
+func decodeListOrders(_ context.Context, r *http.Request) (any, error) {
+	userID := r.PathValue("userId")
+	if !ordersvc.ValidUserID(userID) {
+		return nil, ordersvc.ErrorToHTTP(ordersvc.ErrInvalidUserID)
+	}
+	q := r.URL.Query()
+	limit := ordersvc.DefaultLimit
+	if s := q.Get("limit"); q.Has("limit") {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > ordersvc.MaxLimit {
+			return nil, ordersvc.ErrorToHTTP(ordersvc.ErrInvalidLimit)
+		}
+		limit = n
+	}
+	cursor := q.Get("cursor")
+	if _, err := ordersvc.DecodeCursor(cursor); err != nil {
+		return nil, ordersvc.ErrorToHTTP(err)
+	}
+	return ordersvc.ListOrdersRequest{UserID: userID, Cursor: cursor, Limit: limit}, nil
+}
+
+// decodeSetStatus reads PUT /orders.
+//
+//	@Summary		Cancel or confirm an order
+//	@Description	Processing or Success orders can be Cancelled (a paid one is refunded); Success orders can be Confirmed. Failed, Cancelled and Confirmed are final. Asking for the current status changes nothing.
+//	@Tags			orders
+//	@Accept			json
+//	@Produce		json
+//	@Param			change	body		SetStatusInput	true	"the order and its new status"
+//	@Success		200		{object}	OneOrder
+//	@Failure		400		{object}	ErrorBody	"invalid JSON or fields"
+//	@Failure		404		{object}	ErrorBody	"unknown id"
+//	@Failure		409		{object}	ErrorBody	"transition not allowed from the current status"
+//	@Failure		413		{object}	ErrorBody	"body over 16 KiB"
+//	@Failure		415		{object}	ErrorBody	"not JSON"
+//	@Router			/orders [put]
+func decodeSetStatus(_ context.Context, r *http.Request) (any, error) {
+	body, err := readJSONBody(r)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetStatus(body)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) error {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	return json.NewEncoder(w).Encode(v)
+}
+
+func encodeCreated(logger log.Logger) httptransport.EncodeResponseFunc {
+	return func(ctx context.Context, w http.ResponseWriter, response any) error {
+		r := response.(ordersvc.CreateOrderResponse)
+		logger.Log("msg", "order accepted", "order_id", r.Order.ID, "correlation_id", correlation.FromContext(ctx), "replayed", r.Replayed)
+		w.Header().Set("Location", "/orders/one/"+r.Order.ID)
+		if r.Replayed {
+			w.Header().Set("Idempotent-Replayed", "true")
+		}
+		return writeJSON(w, http.StatusCreated, CreatedOrder{OK: true, Created: CreatedID{ID: r.Order.ID}, Order: viewOf(r.Order)})
+	}
+}
+
+func encodeOrder(ctx context.Context, w http.ResponseWriter, response any) error {
+	return writeJSON(w, http.StatusOK, OneOrder{OK: true, Order: viewOf(response.(ordersvc.OrderResponse).Order)})
+}
+
+func encodeStatus(ctx context.Context, w http.ResponseWriter, response any) error {
+	o := response.(ordersvc.OrderResponse).Order
+	return writeJSON(w, http.StatusOK, OrderStatus{OK: true, OrderID: o.ID, OrderStatus: string(o.Status), PaymentStatus: string(o.PaymentStatus)})
+}
+
+func encodeList(ctx context.Context, w http.ResponseWriter, response any) error {
+	p := response.(ordersvc.ListOrdersResponse).Page
+	views := make([]OrderView, len(p.Orders))
+	for i, o := range p.Orders {
+		views[i] = viewOf(o)
+	}
+	list := OrderList{OK: true, Orders: views}
+	if p.NextCursor != "" {
+		list.NextCursor = &p.NextCursor
+	}
+	return writeJSON(w, http.StatusOK, list)
+}
+
+// statusRecorder remembers the status a handler wrote.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(status int) {
+	r.status = status
+	r.ResponseWriter.WriteHeader(status)
+}
+
+// accessLog logs every request, with its request id as correlation_id.
+func accessLog(logger log.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		begin := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {
+			return
+		}
+		logger.Log("msg", "request", "method", r.Method, "path", r.URL.Path, "status", rec.status,
+			"correlation_id", correlation.FromContext(r.Context()), "took", time.Since(begin))
+	})
+}
+
+// recoverer turns a panic into a 500 in the error shape, logged, not shown.
+func recoverer(logger log.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				logger.Log("msg", "panic serving request", "path", r.URL.Path, "panic", fmt.Sprint(v))
+				httperr.Write(w, httperr.Internal)
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}

@@ -1,0 +1,108 @@
+package platform
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"syscall"
+	"time"
+
+	"github.com/go-kit/log"
+	"github.com/oklog/run"
+)
+
+// Listen binds addr, explaining a busy port with the flag and variable that
+// change it.
+func Listen(addr, flagName, envName string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return nil, fmt.Errorf("port of %s is already in use: stop what listens there or pick another address with -%s or %s", addr, flagName, envName)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s (set -%s or %s): %w", addr, flagName, envName, err)
+	}
+	return ln, nil
+}
+
+// NewServer returns an HTTP server with timeouts on every phase of a request.
+func NewServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+}
+
+// AddServer adds to g an actor serving srv on ln until interrupted, then
+// shutting it down gracefully within timeout.
+func AddServer(g *run.Group, srv *http.Server, ln net.Listener, timeout time.Duration, logger log.Logger) {
+	g.Add(func() error {
+		logger.Log("msg", "serving HTTP", "addr", ln.Addr().String())
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	}, func(error) {
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		if err := srv.Shutdown(ctx); err != nil {
+			logger.Log("msg", "HTTP shutdown cut short", "err", err)
+		}
+	})
+}
+
+// AddContext adds to g an actor that runs until ctx is done, so cancelling
+// ctx stops the group. It returns a context the other actors use, which is
+// cancelled when the group stops.
+func AddContext(ctx context.Context, g *run.Group) context.Context {
+	ctx, cancel := context.WithCancel(ctx)
+	g.Add(func() error {
+		<-ctx.Done()
+		return nil
+	}, func(error) { cancel() })
+	return ctx
+}
+
+// Check reports whether a dependency is usable.
+type Check func(ctx context.Context) error
+
+// MountHealth mounts GET /healthz (the process is alive) and GET /readyz
+// (every check passes) on mux. A failed check names the dependency, never
+// its address or error.
+func MountHealth(mux *http.ServeMux, checks map[string]Check) {
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]any{"ok": true})
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		status, results := http.StatusOK, map[string]string{}
+		for name, check := range checks {
+			results[name] = "ok"
+			if err := check(ctx); err != nil {
+				status, results[name] = http.StatusServiceUnavailable, "failing"
+			}
+		}
+		writeJSON(w, status, map[string]any{"ok": status == http.StatusOK, "checks": results})
+	})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// Active is the Check result of a subscription: an error when it is not in place.
+func Active(active bool) error {
+	if !active {
+		return errors.New("not subscribed")
+	}
+	return nil
+}

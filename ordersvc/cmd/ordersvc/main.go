@@ -1,0 +1,19 @@
+// Command ordersvc serves the order API to the gateway, publishes order
+// events and applies payment events. -h lists its flags.
+package main
+
+import (
+	"context"
+
+	"github.com/go-kit/log"
+
+	"github.com/orderflow/orderflow/internal/platform"
+	"github.com/orderflow/orderflow/ordersvc"
+)
+
+func main() {
+	var cfg ordersvc.Config
+	platform.Main("ordersvc", ordersvc.EnvPrefix, cfg.RegisterFlags, func(ctx context.Context, logger log.Logger) error {
+		return ordersvc.Run(ctx, cfg, logger)
+	})
+}

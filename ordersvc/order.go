@@ -1,0 +1,166 @@
+package ordersvc
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Status is where an order is in its lifecycle.
+type Status string
+
+// Order statuses. Failed, Cancelled and Confirmed are final.
+const (
+	Processing Status = "Processing"
+	Success    Status = "Success"
+	Failed     Status = "Failed"
+	Cancelled  Status = "Cancelled"
+	Confirmed  Status = "Confirmed"
+)
+
+// PaymentStatus is where an order's payment is.
+type PaymentStatus string
+
+// Payment statuses. Declined and Refunded are final; Paid is final unless the
+// order is cancelled.
+const (
+	Pending   PaymentStatus = "Pending"
+	Paid      PaymentStatus = "Paid"
+	Declined  PaymentStatus = "Declined"
+	Refunding PaymentStatus = "Refunding"
+	Refunded  PaymentStatus = "Refunded"
+)
+
+// Order is an order and where it and its payment are.
+type Order struct {
+	ID            string
+	UserID        string
+	ProductID     string
+	ProductName   string
+	Amount        Sen
+	Status        Status
+	PaymentStatus PaymentStatus
+	PaymentID     string
+	DeclineReason string
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+
+	// CorrelationID is the request id of the POST that created the order; the
+	// events about the order carry it.
+	CorrelationID string
+	// IdempotencyKey and RequestHash identify the request that created the
+	// order, so that a retry of it returns this order.
+	IdempotencyKey string
+	RequestHash    string
+
+	// NextPublishAt is when the redeliverer publishes the order's pending
+	// event again (orders.created while the payment is Pending,
+	// orders.cancelled while it is Refunding); zero when nothing is awaited.
+	NextPublishAt time.Time
+	// PublishAttempts counts redeliveries since the state last changed.
+	PublishAttempts int
+}
+
+// State is the pair of statuses a conditional update starts from.
+type State struct {
+	Status        Status
+	PaymentStatus PaymentStatus
+}
+
+// State returns the order's statuses.
+func (o Order) State() State { return State{o.Status, o.PaymentStatus} }
+
+// Awaiting reports whether the order waits for an answer from paymentsvc.
+func (o Order) Awaiting() bool {
+	return o.PaymentStatus == Pending || o.PaymentStatus == Refunding
+}
+
+// TransitionError is the error of a status change the lifecycle forbids.
+type TransitionError struct {
+	From, To Status
+	Allowed  []Status
+}
+
+func (e *TransitionError) Error() string {
+	if len(e.Allowed) == 0 {
+		return fmt.Sprintf("Order is %s, which is final; it cannot become %s.", e.From, e.To)
+	}
+	names := make([]string, len(e.Allowed))
+	for i, s := range e.Allowed {
+		names[i] = string(s)
+	}
+	return fmt.Sprintf("Order is %s; it cannot become %s, only %s.", e.From, e.To, strings.Join(names, " or "))
+}
+
+// ErrStatusNotSettable is the error of a PUT asking for a status the server owns.
+var ErrStatusNotSettable = errors.New("only Cancelled and Confirmed can be set")
+
+// userTransitions are the status changes a client may ask for.
+var userTransitions = map[Status][]Status{
+	Processing: {Cancelled},
+	Success:    {Cancelled, Confirmed},
+}
+
+// SetStatus returns the order after a client asked for status to. Asking
+// for the current status changes nothing. Cancelling a paid order starts its
+// refund.
+func (o Order) SetStatus(to Status, now time.Time) (Order, error) {
+	if to != Cancelled && to != Confirmed {
+		return o, ErrStatusNotSettable
+	}
+	if o.Status == to {
+		return o, nil
+	}
+	allowed := userTransitions[o.Status]
+	if !slices.Contains(allowed, to) {
+		return o, &TransitionError{From: o.Status, To: to, Allowed: allowed}
+	}
+	o.Status, o.UpdatedAt = to, now
+	if to == Cancelled && o.PaymentStatus == Paid {
+		o.PaymentStatus = Refunding
+	}
+	return o, nil
+}
+
+// PaymentOutcome is what paymentsvc reports about charging an order.
+type PaymentOutcome struct {
+	OrderID       string
+	PaymentID     string
+	Paid          bool
+	Reason        string
+	CorrelationID string
+}
+
+// ApplyPayment returns the order after its payment outcome arrived, and
+// whether that changed anything: only a Pending payment takes an outcome, so
+// duplicate and stale events change nothing. A cancelled order whose payment
+// comes back Paid is refunded.
+func (o Order) ApplyPayment(p PaymentOutcome, now time.Time) (Order, bool) {
+	if o.PaymentStatus != Pending {
+		return o, false
+	}
+	o.PaymentID, o.UpdatedAt = p.PaymentID, now
+	switch {
+	case p.Paid && o.Status == Cancelled:
+		o.PaymentStatus = Refunding
+	case p.Paid:
+		o.Status, o.PaymentStatus = Success, Paid
+	case o.Status == Cancelled:
+		o.PaymentStatus, o.DeclineReason = Declined, p.Reason
+	default:
+		o.Status, o.PaymentStatus, o.DeclineReason = Failed, Declined, p.Reason
+	}
+	return o, true
+}
+
+// ApplyRefund returns the order after paymentsvc reported its refund, and
+// whether that changed anything.
+func (o Order) ApplyRefund(now time.Time) (Order, bool) {
+	if o.PaymentStatus != Refunding {
+		return o, false
+	}
+	o.PaymentStatus, o.UpdatedAt = Refunded, now
+	return o, true
+}

@@ -1,0 +1,49 @@
+package ordersvc
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Repository stores orders. Every change is a single-document conditional
+// update, so replicas and redelivered events never overwrite each other.
+type Repository interface {
+	// Create stores a new order. It returns ErrDuplicate when the user already
+	// has an order with the same idempotency key.
+	Create(ctx context.Context, o Order) error
+	// Get returns the order with id, or ErrNotFound.
+	Get(ctx context.Context, id string) (Order, error)
+	// GetByIdempotencyKey returns the user's order created with key, or ErrNotFound.
+	GetByIdempotencyKey(ctx context.Context, userID, key string) (Order, error)
+	// List returns up to limit of the user's orders, newest first, starting
+	// after the position after (zero: from the newest).
+	List(ctx context.Context, userID string, after Position, limit int) ([]Order, error)
+	// Update replaces the mutable fields of o if the stored order is still in
+	// state from, else it returns ErrConflict (or ErrNotFound).
+	Update(ctx context.Context, o Order, from State) error
+	// Due returns up to limit orders whose NextPublishAt is at or before now,
+	// oldest first.
+	Due(ctx context.Context, now time.Time, limit int) ([]Order, error)
+	// Reschedule claims a due order for redelivery: it moves NextPublishAt
+	// from from to next and sets PublishAttempts, and reports whether it did
+	// (false when another replica or an update got there first).
+	Reschedule(ctx context.Context, id string, from, next time.Time, attempts int) (bool, error)
+}
+
+// Position is a place in a user's newest-first order list.
+type Position struct {
+	CreatedAt time.Time
+	ID        string
+}
+
+// IsZero reports whether p is the start of the list.
+func (p Position) IsZero() bool { return p.ID == "" }
+
+// Repository errors.
+var (
+	ErrDuplicate = errors.New("duplicate idempotency key")
+	ErrConflict  = errors.New("order changed concurrently")
+	// ErrUnavailable wraps failures to reach the store.
+	ErrUnavailable = errors.New("order store unavailable")
+)

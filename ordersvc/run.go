@@ -1,0 +1,101 @@
+package ordersvc
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"net/http"
+	"time"
+
+	"github.com/go-kit/log"
+	"github.com/oklog/run"
+
+	"github.com/orderflow/orderflow/internal/platform"
+	"github.com/orderflow/orderflow/transport/httperr"
+	"github.com/orderflow/orderflow/transport/pubsub"
+)
+
+// EnvPrefix starts the name of every environment variable ordersvc reads.
+const EnvPrefix = "ORDERSVC"
+
+// Config is ordersvc's configuration; its flags are the whole of it.
+type Config struct {
+	HTTPAddr          string
+	MongoURI          string
+	MongoDatabase     string
+	RedisURL          string
+	RedeliverInterval time.Duration
+	Backoff           Backoff
+	ShutdownTimeout   time.Duration
+}
+
+// RegisterFlags defines the flags of c on fs.
+func (c *Config) RegisterFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.HTTPAddr, "http.addr", ":7001", "address of the internal HTTP API, /healthz and /readyz")
+	fs.StringVar(&c.MongoURI, "mongo.uri", "mongodb://127.0.0.1:27017", "MongoDB URI")
+	fs.StringVar(&c.MongoDatabase, "mongo.database", "orders", "MongoDB database")
+	fs.StringVar(&c.RedisURL, "redis.url", "redis://127.0.0.1:6379/0", "Redis URL (redis://[:password@]host:port/db)")
+	fs.DurationVar(&c.RedeliverInterval, "redeliver.interval", 500*time.Millisecond, "how often the redeliverer looks for orders still awaiting paymentsvc")
+	fs.DurationVar(&c.Backoff.Min, "redeliver.backoff.min", time.Second, "wait before an awaited event is first published again")
+	fs.DurationVar(&c.Backoff.Max, "redeliver.backoff.max", 30*time.Second, "cap of the exponential wait between redeliveries")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown.timeout", 10*time.Second, "how long in-flight requests may take to finish at shutdown")
+}
+
+// Validate reports a configuration that cannot work.
+func (c Config) Validate() error {
+	switch {
+	case c.RedeliverInterval <= 0:
+		return errors.New("-redeliver.interval must be positive")
+	case c.Backoff.Min <= 0 || c.Backoff.Max < c.Backoff.Min:
+		return errors.New("-redeliver.backoff.min must be positive and at most -redeliver.backoff.max")
+	}
+	return nil
+}
+
+// Run builds ordersvc's component graph and runs it until ctx is cancelled
+// or an actor fails. It fails fast when MongoDB or Redis is unreachable or
+// the HTTP address is taken.
+func Run(ctx context.Context, cfg Config, logger log.Logger) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	mongoClient, err := platform.ConnectMongo(ctx, cfg.MongoURI)
+	if err != nil {
+		return err
+	}
+	defer mongoClient.Disconnect(context.Background())
+	rdb, err := platform.ConnectRedis(ctx, cfg.RedisURL)
+	if err != nil {
+		return err
+	}
+	defer rdb.Close()
+
+	repo, err := NewMongoRepository(ctx, mongoClient.Database(cfg.MongoDatabase))
+	if err != nil {
+		return err
+	}
+	svc := NewService(repo, NewEventPublisher(pubsub.NewPublisher(rdb)), cfg.Backoff, logger)
+	consumer := pubsub.NewConsumer(rdb, MakeEventHandlers(svc), log.With(logger, "component", "subscriber"),
+		pubsub.ClaimEvents("ordersvc", 10*time.Minute))
+	redeliverer := NewRedeliverer(svc, cfg.RedeliverInterval, log.With(logger, "component", "redeliverer"))
+
+	mux := http.NewServeMux()
+	MakeHTTPHandler(mux, MakeServerEndpoints(LoggingMiddleware(log.With(logger, "component", "api"))(svc)), logger)
+	platform.MountHealth(mux, map[string]platform.Check{
+		"mongodb":      func(ctx context.Context) error { return mongoClient.Ping(ctx, nil) },
+		"redis":        func(ctx context.Context) error { return rdb.Ping(ctx).Err() },
+		"subscription": func(context.Context) error { return platform.Active(consumer.Active()) },
+	})
+	mux.HandleFunc("/", httperr.NotFound)
+	ln, err := platform.Listen(cfg.HTTPAddr, "http.addr", platform.EnvName(EnvPrefix, "http.addr"))
+	if err != nil {
+		return err
+	}
+
+	var g run.Group
+	ctx = platform.AddContext(ctx, &g)
+	platform.AddServer(&g, platform.NewServer(mux), ln, cfg.ShutdownTimeout, logger)
+	g.Add(func() error { return consumer.Run(ctx) }, func(error) {})
+	g.Add(func() error { return redeliverer.Run(ctx) }, func(error) {})
+	return g.Run()
+}

@@ -1,0 +1,19 @@
+// Command paymentsvc charges orders and refunds cancelled ones, driven by
+// order events. -h lists its flags.
+package main
+
+import (
+	"context"
+
+	"github.com/go-kit/log"
+
+	"github.com/orderflow/orderflow/internal/platform"
+	"github.com/orderflow/orderflow/paymentsvc"
+)
+
+func main() {
+	var cfg paymentsvc.Config
+	platform.Main("paymentsvc", paymentsvc.EnvPrefix, cfg.RegisterFlags, func(ctx context.Context, logger log.Logger) error {
+		return paymentsvc.Run(ctx, cfg, logger)
+	})
+}

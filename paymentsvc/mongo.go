@@ -1,0 +1,98 @@
+package paymentsvc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// MongoRepository is the Repository on a MongoDB collection. A unique index
+// on orderId makes "at most one payment per order" hold across replicas.
+type MongoRepository struct {
+	coll *mongo.Collection
+}
+
+type paymentDoc struct {
+	ID            bson.ObjectID `bson:"_id"`
+	OrderID       string        `bson:"orderId"`
+	UserID        string        `bson:"userId"`
+	ProductID     string        `bson:"productId"`
+	Amount        int64         `bson:"amount"`
+	Currency      string        `bson:"currency"`
+	Status        string        `bson:"status"`
+	Reason        string        `bson:"reason,omitempty"`
+	CorrelationID string        `bson:"correlationId,omitempty"`
+	CreatedAt     time.Time     `bson:"createdAt"`
+	UpdatedAt     time.Time     `bson:"updatedAt"`
+}
+
+// NewMongoRepository returns a MongoRepository on the "payments" collection
+// of db, creating its indexes.
+func NewMongoRepository(ctx context.Context, db *mongo.Database) (*MongoRepository, error) {
+	coll := db.Collection("payments")
+	_, err := coll.Indexes().CreateOne(ctx, mongo.IndexModel{
+		Keys:    bson.D{{Key: "orderId", Value: 1}},
+		Options: options.Index().SetUnique(true),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create payment indexes: %w", err)
+	}
+	return &MongoRepository{coll: coll}, nil
+}
+
+// Create implements Repository.
+func (r *MongoRepository) Create(ctx context.Context, p Payment) error {
+	id, err := bson.ObjectIDFromHex(p.ID)
+	if err != nil {
+		return fmt.Errorf("payment id %q: %w", p.ID, err)
+	}
+	_, err = r.coll.InsertOne(ctx, paymentDoc{
+		ID: id, OrderID: p.OrderID, UserID: p.UserID, ProductID: p.ProductID,
+		Amount: p.Amount, Currency: p.Currency, Status: string(p.Status), Reason: p.Reason,
+		CorrelationID: p.CorrelationID, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt,
+	})
+	if mongo.IsDuplicateKeyError(err) {
+		return ErrDuplicate
+	}
+	return err
+}
+
+// GetByOrder implements Repository.
+func (r *MongoRepository) GetByOrder(ctx context.Context, orderID string) (Payment, error) {
+	var d paymentDoc
+	err := r.coll.FindOne(ctx, bson.D{{Key: "orderId", Value: orderID}}).Decode(&d)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return Payment{}, ErrNotFound
+	}
+	if err != nil {
+		return Payment{}, err
+	}
+	return Payment{
+		ID: d.ID.Hex(), OrderID: d.OrderID, UserID: d.UserID, ProductID: d.ProductID,
+		Amount: d.Amount, Currency: d.Currency, Status: Status(d.Status), Reason: d.Reason,
+		CorrelationID: d.CorrelationID, CreatedAt: d.CreatedAt.UTC(), UpdatedAt: d.UpdatedAt.UTC(),
+	}, nil
+}
+
+// Update implements Repository.
+func (r *MongoRepository) Update(ctx context.Context, p Payment, from Status) error {
+	res, err := r.coll.UpdateOne(ctx,
+		bson.D{{Key: "orderId", Value: p.OrderID}, {Key: "status", Value: string(from)}},
+		bson.D{{Key: "$set", Value: bson.D{
+			{Key: "status", Value: string(p.Status)},
+			{Key: "reason", Value: p.Reason},
+			{Key: "updatedAt", Value: p.UpdatedAt},
+		}}})
+	if err != nil {
+		return err
+	}
+	if res.MatchedCount == 0 {
+		return ErrConflict
+	}
+	return nil
+}

@@ -1,0 +1,83 @@
+package paymentsvc
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"net/http"
+	"time"
+
+	"github.com/go-kit/log"
+	"github.com/oklog/run"
+
+	"github.com/orderflow/orderflow/internal/platform"
+	"github.com/orderflow/orderflow/transport/httperr"
+	"github.com/orderflow/orderflow/transport/pubsub"
+)
+
+// EnvPrefix starts the name of every environment variable paymentsvc reads.
+const EnvPrefix = "PAYMENTSVC"
+
+// Config is paymentsvc's configuration; its flags are the whole of it.
+type Config struct {
+	HTTPAddr        string
+	MongoURI        string
+	MongoDatabase   string
+	RedisURL        string
+	ClaimTTL        time.Duration
+	ShutdownTimeout time.Duration
+}
+
+// RegisterFlags defines the flags of c on fs.
+func (c *Config) RegisterFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.HTTPAddr, "http.addr", ":7002", "address of /healthz and /readyz")
+	fs.StringVar(&c.MongoURI, "mongo.uri", "mongodb://127.0.0.1:27017", "MongoDB URI")
+	fs.StringVar(&c.MongoDatabase, "mongo.database", "payments", "MongoDB database")
+	fs.StringVar(&c.RedisURL, "redis.url", "redis://127.0.0.1:6379/0", "Redis URL (redis://[:password@]host:port/db)")
+	fs.DurationVar(&c.ClaimTTL, "claim.ttl", 10*time.Minute, "how long an event stays claimed by the replica that handles it")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown.timeout", 10*time.Second, "how long in-flight requests may take to finish at shutdown")
+}
+
+// Run builds paymentsvc's component graph and runs it until ctx is
+// cancelled or an actor fails.
+func Run(ctx context.Context, cfg Config, logger log.Logger) error {
+	if cfg.ClaimTTL <= 0 {
+		return errors.New("-claim.ttl must be positive")
+	}
+	mongoClient, err := platform.ConnectMongo(ctx, cfg.MongoURI)
+	if err != nil {
+		return err
+	}
+	defer mongoClient.Disconnect(context.Background())
+	rdb, err := platform.ConnectRedis(ctx, cfg.RedisURL)
+	if err != nil {
+		return err
+	}
+	defer rdb.Close()
+
+	repo, err := NewMongoRepository(ctx, mongoClient.Database(cfg.MongoDatabase))
+	if err != nil {
+		return err
+	}
+	svc := NewService(repo, DemoCharger{}, NewEventPublisher(pubsub.NewPublisher(rdb)), logger)
+	consumer := pubsub.NewConsumer(rdb, MakeEventHandlers(svc), log.With(logger, "component", "subscriber"),
+		pubsub.ClaimEvents("paymentsvc", cfg.ClaimTTL))
+
+	mux := http.NewServeMux()
+	platform.MountHealth(mux, map[string]platform.Check{
+		"mongodb":      func(ctx context.Context) error { return mongoClient.Ping(ctx, nil) },
+		"redis":        func(ctx context.Context) error { return rdb.Ping(ctx).Err() },
+		"subscription": func(context.Context) error { return platform.Active(consumer.Active()) },
+	})
+	mux.HandleFunc("/", httperr.NotFound)
+	ln, err := platform.Listen(cfg.HTTPAddr, "http.addr", platform.EnvName(EnvPrefix, "http.addr"))
+	if err != nil {
+		return err
+	}
+
+	var g run.Group
+	ctx = platform.AddContext(ctx, &g)
+	platform.AddServer(&g, platform.NewServer(mux), ln, cfg.ShutdownTimeout, logger)
+	g.Add(func() error { return consumer.Run(ctx) }, func(error) {})
+	return g.Run()
+}

@@ -1,0 +1,226 @@
+package pubsub
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"hash/fnv"
+	"net"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-kit/log"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/orderflow/orderflow/transport/event"
+)
+
+// Consumer owns one Redis subscription to a set of channels and hands each
+// message to the Handler of its channel. Messages about the same order are
+// handled one after another, in the order they arrived; messages about
+// different orders are handled concurrently by a fixed set of workers.
+//
+// After a connection loss it reconnects and resubscribes by itself, with
+// capped backoff. Active reports whether the subscription is currently in place.
+type Consumer struct {
+	client        *redis.Client
+	handlers      map[string]Handler
+	logger        log.Logger
+	group         string
+	claimTTL      time.Duration
+	workers       int
+	pingInterval  time.Duration
+	handleTimeout time.Duration
+	active        atomic.Bool
+}
+
+// ConsumerOption sets an optional parameter of a Consumer.
+type ConsumerOption func(*Consumer)
+
+// ClaimEvents makes the replicas of a group share the work: each event id is
+// claimed in Redis (SET NX with ttl) and only the replica that claims it
+// handles it. Without it every replica handles every message.
+func ClaimEvents(group string, ttl time.Duration) ConsumerOption {
+	return func(c *Consumer) { c.group, c.claimTTL = group, ttl }
+}
+
+// Workers sets how many messages are handled at once (default 8).
+func Workers(n int) ConsumerOption {
+	return func(c *Consumer) {
+		if n > 0 {
+			c.workers = n
+		}
+	}
+}
+
+// PingInterval sets how long a quiet subscription waits before it checks the
+// connection with a PING (default 5s).
+func PingInterval(d time.Duration) ConsumerOption {
+	return func(c *Consumer) { c.pingInterval = d }
+}
+
+// NewConsumer returns a Consumer of the channels that handlers has keys for.
+func NewConsumer(client *redis.Client, handlers map[string]Handler, logger log.Logger, opts ...ConsumerOption) *Consumer {
+	c := &Consumer{
+		client:        client,
+		handlers:      handlers,
+		logger:        logger,
+		workers:       8,
+		pingInterval:  5 * time.Second,
+		handleTimeout: 30 * time.Second,
+	}
+	for _, opt := range opts {
+		opt(c)
+	}
+	return c
+}
+
+// Active reports whether the subscription to every channel is in place.
+func (c *Consumer) Active() bool { return c.active.Load() }
+
+// Run subscribes and handles messages until ctx is cancelled. Messages already
+// received are handled before it returns.
+func (c *Consumer) Run(ctx context.Context) error {
+	channels := make([]string, 0, len(c.handlers))
+	for ch := range c.handlers {
+		channels = append(channels, ch)
+	}
+	slices.Sort(channels)
+
+	ps := c.client.Subscribe(ctx, channels...)
+	stop := context.AfterFunc(ctx, func() { ps.Close() })
+	defer stop()
+	defer c.active.Store(false)
+
+	queues := make([]chan *redis.Message, c.workers)
+	var wg sync.WaitGroup
+	for i := range queues {
+		q := make(chan *redis.Message, 64)
+		queues[i] = q
+		wg.Go(func() {
+			for m := range q {
+				c.handle(m)
+			}
+		})
+	}
+	defer func() {
+		for _, q := range queues {
+			close(q)
+		}
+		wg.Wait()
+	}()
+
+	backoff := newBackoff(100*time.Millisecond, 2*time.Second)
+	for {
+		v, err := ps.ReceiveTimeout(ctx, c.pingInterval)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil && isTimeout(err) {
+			// A quiet line: make sure it is still there. A failed PING makes
+			// go-redis drop the connection; the next receive reconnects and
+			// resubscribes to every channel.
+			if err = ps.Ping(ctx); err == nil {
+				continue
+			}
+		}
+		if err != nil {
+			if c.active.Swap(false) {
+				c.logger.Log("msg", "subscription lost, reconnecting", "channels", len(channels), "err", err)
+			}
+			if !sleep(ctx, backoff.next()) {
+				return nil
+			}
+			continue
+		}
+		switch m := v.(type) {
+		case *redis.Subscription:
+			if m.Kind == "subscribe" && m.Count == len(channels) {
+				backoff.reset()
+				c.active.Store(true)
+				c.logger.Log("msg", "subscribed", "channels", fmtChannels(channels))
+			}
+		case *redis.Message:
+			queues[shard(m.Payload, len(queues))] <- m
+		}
+	}
+}
+
+func (c *Consumer) handle(m *redis.Message) {
+	var meta event.Meta
+	_ = json.Unmarshal([]byte(m.Payload), &meta) // a bad payload fails in the handler's decoder
+	logger := log.With(c.logger, "channel", m.Channel, "order_id", meta.OrderID, "correlation_id", meta.CorrelationID, "event_id", meta.EventID)
+
+	ctx, cancel := context.WithTimeout(context.Background(), c.handleTimeout)
+	defer cancel()
+
+	if c.group != "" && meta.EventID != "" {
+		ok, err := c.client.SetNX(ctx, "claim:"+c.group+":"+meta.EventID, 1, c.claimTTL).Result()
+		switch {
+		case err != nil:
+			// Handling twice is safe, losing the message is not.
+			logger.Log("msg", "event claim failed, handling anyway", "err", err)
+		case !ok:
+			return // another replica of the group has it
+		}
+	}
+
+	h, ok := c.handlers[m.Channel]
+	if !ok {
+		return
+	}
+	if err := h.ServeMessage(ctx, []byte(m.Payload)); err != nil {
+		if errors.Is(err, ErrUndecodable) {
+			logger.Log("msg", "message dropped: it can never be handled", "err", err)
+			return
+		}
+		logger.Log("msg", "message not handled; the sender's redelivery will retry", "err", err)
+	}
+}
+
+// shard keeps the messages of one order on one worker, so they are handled in
+// the order they arrived.
+func shard(payload string, n int) int {
+	var meta struct {
+		OrderID string `json:"orderId"`
+	}
+	_ = json.Unmarshal([]byte(payload), &meta)
+	h := fnv.New32a()
+	h.Write([]byte(meta.OrderID))
+	return int(h.Sum32() % uint32(n))
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+func fmtChannels(channels []string) string {
+	b, _ := json.Marshal(channels)
+	return string(b)
+}
+
+// sleep waits for d or until ctx is done; it reports whether d elapsed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+type backoff struct{ min, max, cur time.Duration }
+
+func newBackoff(min, max time.Duration) *backoff { return &backoff{min: min, max: max} }
+
+func (b *backoff) reset() { b.cur = 0 }
+
+func (b *backoff) next() time.Duration {
+	b.cur = min(max(b.cur*2, b.min), b.max)
+	return b.cur
+}

@@ -1,0 +1,42 @@
+// Package pubsub carries JSON events over Redis pub/sub in the shape of go-kit
+// transports: a Publisher on the sending side, and on the receiving side a
+// Subscriber per channel (decoder plus endpoint) run by a Consumer that owns the
+// Redis subscription, resubscribes after Redis restarts and reports whether it
+// is currently subscribed.
+//
+// Redis pub/sub delivers at most once. Nothing here tries to fix that: the
+// services keep their state in MongoDB and republish until the other side
+// answers, so a lost message costs a delay, never an order.
+package pubsub
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Publisher publishes JSON messages.
+type Publisher struct {
+	client redis.UniversalClient
+}
+
+// NewPublisher returns a Publisher on client.
+func NewPublisher(client redis.UniversalClient) *Publisher {
+	return &Publisher{client: client}
+}
+
+// Publish encodes v as JSON and publishes it on channel. It returns how many
+// subscribers received the message; zero means nobody was listening.
+func (p *Publisher) Publish(ctx context.Context, channel string, v any) (receivers int64, err error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return 0, fmt.Errorf("encode %s message: %w", channel, err)
+	}
+	n, err := p.client.Publish(ctx, channel, b).Result()
+	if err != nil {
+		return 0, fmt.Errorf("publish %s: %w", channel, err)
+	}
+	return n, nil
+}
