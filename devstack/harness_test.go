@@ -1,0 +1,229 @@
+package devstack_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-kit/log"
+
+	"github.com/orderflow/orderflow/devstack"
+	"github.com/orderflow/orderflow/gateway"
+	"github.com/orderflow/orderflow/internal/platform"
+	"github.com/orderflow/orderflow/internal/testenv"
+	"github.com/orderflow/orderflow/ordersvc"
+	"github.com/orderflow/orderflow/paymentsvc"
+)
+
+// system is the whole order system on real servers: a private
+// redis-server, an embedded FerretDB, and the three services' production
+// graphs on their own ports, each of which the test can stop and start.
+type system struct {
+	t        *testing.T
+	redis    *devstack.RedisServer
+	mongoURI string
+	logs     *syncBuffer
+
+	gatewayURL string
+	orders     *process
+	payments   *process
+	gateway    *process
+}
+
+// process is one service running in the test process.
+type process struct {
+	name   string
+	addr   string
+	run    func(ctx context.Context) error
+	cancel context.CancelFunc
+	done   chan error
+}
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// startSystem starts everything but paymentsvc when withPayments is false.
+func startSystem(t *testing.T, withPayments bool) *system {
+	t.Helper()
+	s := &system{t: t, redis: testenv.Redis(t), mongoURI: testenv.FerretDB(t), logs: &syncBuffer{}}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("service logs:\n%s", s.logs)
+		}
+	})
+	redisURL := "redis://" + s.redis.Addr + "/0"
+
+	ordersCfg := ordersvc.Config{
+		HTTPAddr: testenv.FreeAddr(t), MongoURI: s.mongoURI, MongoDatabase: "orders", RedisURL: redisURL,
+		RedeliverInterval: 50 * time.Millisecond,
+		Backoff:           ordersvc.Backoff{Min: 200 * time.Millisecond, Max: time.Second},
+		ShutdownTimeout:   time.Second,
+	}
+	paymentsCfg := paymentsvc.Config{
+		HTTPAddr: testenv.FreeAddr(t), MongoURI: s.mongoURI, MongoDatabase: "payments", RedisURL: redisURL,
+		ClaimTTL: time.Minute, ShutdownTimeout: time.Second,
+	}
+	gatewayCfg := gateway.Config{
+		HTTPAddr: testenv.FreeAddr(t), OrdersURL: "http://" + ordersCfg.HTTPAddr,
+		OrdersTimeout: 2 * time.Second, ShutdownTimeout: time.Second,
+	}
+	s.gatewayURL = "http://" + gatewayCfg.HTTPAddr
+	s.orders = &process{name: "ordersvc", addr: ordersCfg.HTTPAddr, run: func(ctx context.Context) error {
+		return ordersvc.Run(ctx, ordersCfg, s.logger("ordersvc"))
+	}}
+	s.payments = &process{name: "paymentsvc", addr: paymentsCfg.HTTPAddr, run: func(ctx context.Context) error {
+		return paymentsvc.Run(ctx, paymentsCfg, s.logger("paymentsvc"))
+	}}
+	s.gateway = &process{name: "gateway", addr: gatewayCfg.HTTPAddr, run: func(ctx context.Context) error {
+		return gateway.Run(ctx, gatewayCfg, s.logger("gateway"))
+	}}
+
+	s.start(s.orders)
+	if withPayments {
+		s.start(s.payments)
+	}
+	s.start(s.gateway)
+	return s
+}
+
+func (s *system) logger(name string) log.Logger { return platform.NewLogger(s.logs, name) }
+
+// start runs p and waits until it is ready.
+func (s *system) start(p *process) {
+	s.t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	p.cancel, p.done = cancel, make(chan error, 1)
+	go func() { p.done <- p.run(ctx) }()
+	s.t.Cleanup(func() { s.stop(p) })
+	testenv.Eventually(s.t, 10*time.Second, p.name+" never became ready", func() bool {
+		select {
+		case err := <-p.done:
+			s.t.Fatalf("%s exited: %v", p.name, err)
+		default:
+		}
+		return s.ready(p)
+	})
+}
+
+// stop stops p, as SIGTERM would, and waits until it has.
+func (s *system) stop(p *process) {
+	if p.cancel == nil {
+		return
+	}
+	p.cancel()
+	if err := <-p.done; err != nil {
+		s.t.Errorf("%s stopped with %v", p.name, err)
+	}
+	p.cancel = nil
+}
+
+func (s *system) ready(p *process) bool {
+	resp, err := http.Get("http://" + p.addr + "/readyz")
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
+}
+
+// response is an HTTP answer of the gateway.
+type response struct {
+	status int
+	header http.Header
+	body   map[string]any
+	raw    string
+}
+
+// do sends a request to the gateway; a body is sent as JSON unless a
+// Content-Type header says otherwise.
+func (s *system) do(method, path, body string, headers ...string) response {
+	s.t.Helper()
+	return doHTTP(s.t, s.gatewayURL, method, path, body, headers...)
+}
+
+func doHTTP(t testing.TB, base, method, path, body string, headers ...string) response {
+	t.Helper()
+	var r io.Reader
+	if body != "" {
+		r = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, base+path, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	out := response{status: resp.StatusCode, header: resp.Header, raw: string(raw)}
+	_ = json.Unmarshal(raw, &out.body)
+	return out
+}
+
+// createOrder posts an order of product and returns its id.
+func (s *system) createOrder(user, product string, headers ...string) string {
+	s.t.Helper()
+	r := s.do("POST", "/orders", `{"userId":"`+user+`","productId":"`+product+`","productName":"Keyboard","totalOrderAmount":"RM 99"}`, headers...)
+	if r.status != http.StatusCreated {
+		s.t.Fatalf("POST /orders: want 201, have %d %s", r.status, r.raw)
+	}
+	return r.body["created"].(map[string]any)["id"].(string)
+}
+
+// status returns the order's status and payment status.
+func (s *system) status(id string) (string, string) {
+	s.t.Helper()
+	r := s.do("GET", "/orders/status/"+id, "")
+	if r.status != http.StatusOK {
+		s.t.Fatalf("GET /orders/status/%s: want 200, have %d %s", id, r.status, r.raw)
+	}
+	return r.body["orderStatus"].(string), r.body["paymentStatus"].(string)
+}
+
+// waitStatus polls until the order has the wanted statuses.
+func (s *system) waitStatus(id, wantOrder, wantPayment string, timeout time.Duration) {
+	s.t.Helper()
+	testenv.Eventually(s.t, timeout, "order "+id+" never became "+wantOrder+"/"+wantPayment, func() bool {
+		o, p := s.status(id)
+		return o == wantOrder && p == wantPayment
+	})
+}
+
+// logCount counts the log lines of svc that mention the order and msg.
+func (s *system) logCount(svc, orderID, msg string) int {
+	n := 0
+	for _, line := range strings.Split(s.logs.String(), "\n") {
+		if strings.Contains(line, "svc="+svc+" ") && strings.Contains(line, orderID) && strings.Contains(line, msg) {
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,93 @@
+// Package testenv starts the real servers integration tests run against: a
+// private redis-server on a free port and an embedded FerretDB in a
+// temporary folder. Where redis-server is missing, tests skip with a message
+// that says how to install it, except under CI, where they fail.
+package testenv
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/orderflow/orderflow/devstack"
+)
+
+// Redis starts a private redis-server for the test and returns it; the test
+// may Kill and Start it again.
+func Redis(t testing.TB) *devstack.RedisServer {
+	t.Helper()
+	s, err := devstack.StartRedisServer("127.0.0.1:0")
+	if err == devstack.ErrNoRedisServer {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%v: CI must provide it", err)
+		}
+		t.Skipf("skipping: %v", err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Stop)
+	return s
+}
+
+// RedisClient returns a client of s, closed when the test ends.
+func RedisClient(t testing.TB, s *devstack.RedisServer) *redis.Client {
+	c := redis.NewClient(&redis.Options{Addr: s.Addr})
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// FerretDB starts an embedded FerretDB with its files in a temporary folder
+// and returns its MongoDB URI.
+func FerretDB(t testing.TB) string {
+	t.Helper()
+	f, err := devstack.StartFerretDB("127.0.0.1:0", t.TempDir(), slog.LevelError+4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(f.Stop)
+	return f.URI
+}
+
+// Mongo returns a client of the MongoDB at uri, disconnected when the test ends.
+func Mongo(t testing.TB, uri string) *mongo.Client {
+	t.Helper()
+	c, err := mongo.Connect(options.Client().ApplyURI(uri).SetTimeout(10 * time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Disconnect(context.Background()) })
+	return c
+}
+
+// FreeAddr returns a loopback address with a port that was free a moment ago.
+func FreeAddr(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return "127.0.0.1:" + strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+}
+
+// Eventually polls cond every 20ms until it holds or timeout passes, and
+// fails the test with msg then.
+func Eventually(t testing.TB, timeout time.Duration, msg string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("after %v: %s", timeout, msg)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -1,0 +1,116 @@
+package ordersvc
+
+import (
+	"errors"
+	"testing"
+	"time"
+)
+
+func TestSetStatus(t *testing.T) {
+	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		from    State
+		to      Status
+		want    State
+		wantErr bool
+	}{
+		{State{Processing, Pending}, Cancelled, State{Cancelled, Pending}, false},
+		{State{Processing, Pending}, Confirmed, State{Processing, Pending}, true},
+		{State{Success, Paid}, Confirmed, State{Confirmed, Paid}, false},
+		{State{Success, Paid}, Cancelled, State{Cancelled, Refunding}, false},
+		{State{Failed, Declined}, Cancelled, State{Failed, Declined}, true},
+		{State{Failed, Declined}, Confirmed, State{Failed, Declined}, true},
+		{State{Confirmed, Paid}, Cancelled, State{Confirmed, Paid}, true},
+		{State{Cancelled, Refunded}, Confirmed, State{Cancelled, Refunded}, true},
+		{State{Cancelled, Refunded}, Cancelled, State{Cancelled, Refunded}, false}, // asking again changes nothing
+	} {
+		o := Order{Status: tc.from.Status, PaymentStatus: tc.from.PaymentStatus}
+		have, err := o.SetStatus(tc.to, now)
+		var terr *TransitionError
+		if tc.wantErr != errors.As(err, &terr) || have.State() != tc.want {
+			t.Errorf("%v -> %s: want %v (error %v), have %v (%v)", tc.from, tc.to, tc.want, tc.wantErr, have.State(), err)
+		}
+	}
+}
+
+func TestSetStatusRefusesServerOwnedStatuses(t *testing.T) {
+	o := Order{Status: Processing, PaymentStatus: Pending}
+	for _, to := range []Status{Processing, Success, Failed, "Shipped"} {
+		if _, err := o.SetStatus(to, time.Now()); !errors.Is(err, ErrStatusNotSettable) {
+			t.Errorf("%s: want ErrStatusNotSettable, have %v", to, err)
+		}
+	}
+}
+
+func TestTransitionErrorNamesCurrentAndAllowedStatuses(t *testing.T) {
+	_, err := Order{Status: Processing, PaymentStatus: Pending}.SetStatus(Confirmed, time.Now())
+	if want := "Order is Processing; it cannot become Confirmed, only Cancelled."; err == nil || err.Error() != want {
+		t.Errorf("want %q, have %v", want, err)
+	}
+	_, err = Order{Status: Failed, PaymentStatus: Declined}.SetStatus(Cancelled, time.Now())
+	if want := "Order is Failed, which is final; it cannot become Cancelled."; err == nil || err.Error() != want {
+		t.Errorf("want %q, have %v", want, err)
+	}
+}
+
+func TestApplyPayment(t *testing.T) {
+	for _, tc := range []struct {
+		from        State
+		paid        bool
+		want        State
+		wantChanged bool
+	}{
+		{State{Processing, Pending}, true, State{Success, Paid}, true},
+		{State{Processing, Pending}, false, State{Failed, Declined}, true},
+		{State{Cancelled, Pending}, true, State{Cancelled, Refunding}, true},
+		{State{Cancelled, Pending}, false, State{Cancelled, Declined}, true},
+		// Duplicates and stale outcomes change nothing.
+		{State{Success, Paid}, true, State{Success, Paid}, false},
+		{State{Success, Paid}, false, State{Success, Paid}, false},
+		{State{Failed, Declined}, true, State{Failed, Declined}, false},
+		{State{Cancelled, Refunded}, true, State{Cancelled, Refunded}, false},
+	} {
+		o := Order{Status: tc.from.Status, PaymentStatus: tc.from.PaymentStatus}
+		have, changed := o.ApplyPayment(PaymentOutcome{Paid: tc.paid, Reason: "r"}, time.Now())
+		if have.State() != tc.want || changed != tc.wantChanged {
+			t.Errorf("%v + paid=%v: want %v (changed %v), have %v (%v)", tc.from, tc.paid, tc.want, tc.wantChanged, have.State(), changed)
+		}
+	}
+}
+
+func TestApplyRefund(t *testing.T) {
+	o := Order{Status: Cancelled, PaymentStatus: Refunding}
+	have, changed := o.ApplyRefund(time.Now())
+	if !changed || have.PaymentStatus != Refunded {
+		t.Errorf("want Refunded, have %s (changed %v)", have.PaymentStatus, changed)
+	}
+	if _, changed := have.ApplyRefund(time.Now()); changed {
+		t.Error("a second refund event changed the order")
+	}
+}
+
+func TestBackoffDoublesUpToItsCap(t *testing.T) {
+	b := Backoff{Min: time.Second, Max: 10 * time.Second}
+	want := []time.Duration{1, 2, 4, 8, 10, 10}
+	for n, w := range want {
+		if have := b.Delay(n); have != w*time.Second {
+			t.Errorf("delay %d: want %v, have %v", n, w*time.Second, have)
+		}
+	}
+	if have := b.Delay(1000); have != b.Max {
+		t.Errorf("delay 1000: want %v, have %v", b.Max, have)
+	}
+}
+
+func TestCursorRoundTrips(t *testing.T) {
+	p := Position{CreatedAt: time.UnixMilli(1795611771683).UTC(), ID: "6b06dc7bd1137d4b336e0c48"}
+	have, err := DecodeCursor(EncodeCursor(p))
+	if err != nil || have != p {
+		t.Errorf("want %v, have %v (%v)", p, have, err)
+	}
+	for _, bad := range []string{"!!", "bm9wZQ", EncodeCursor(Position{ID: "zz"})} {
+		if _, err := DecodeCursor(bad); !errors.Is(err, ErrInvalidCursor) {
+			t.Errorf("%q: want ErrInvalidCursor, have %v", bad, err)
+		}
+	}
+}

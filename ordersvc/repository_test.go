@@ -1,0 +1,200 @@
+package ordersvc_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"github.com/orderflow/orderflow/internal/testenv"
+	"github.com/orderflow/orderflow/ordersvc"
+)
+
+// One suite, every Repository: what the service relies on holds for the
+// in-memory one used in fast tests and for MongoDB alike.
+
+func TestMemRepository(t *testing.T) {
+	testRepository(t, func(t *testing.T) ordersvc.Repository { return ordersvc.NewMemRepository() })
+}
+
+func TestMongoRepository(t *testing.T) {
+	uri := testenv.FerretDB(t)
+	client := testenv.Mongo(t, uri)
+	testRepository(t, func(t *testing.T) ordersvc.Repository {
+		db := client.Database("orders_" + bson.NewObjectID().Hex())
+		repo, err := ordersvc.NewMongoRepository(context.Background(), db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return repo
+	})
+}
+
+var t0 = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+
+func newOrder(user string, createdAt time.Time) ordersvc.Order {
+	return ordersvc.Order{
+		ID: bson.NewObjectID().Hex(), UserID: user, ProductID: "1", ProductName: "Keyboard",
+		Amount: 9900, Status: ordersvc.Processing, PaymentStatus: ordersvc.Pending,
+		CreatedAt: createdAt, UpdatedAt: createdAt, CorrelationID: "req-1", RequestHash: "h",
+	}
+}
+
+func testRepository(t *testing.T, newRepo func(*testing.T) ordersvc.Repository) {
+	ctx := context.Background()
+
+	t.Run("a created order reads back as it was stored", func(t *testing.T) {
+		repo := newRepo(t)
+		want := newOrder("u1", t0)
+		want.NextPublishAt, want.PublishAttempts = t0.Add(time.Second), 2
+		if err := repo.Create(ctx, want); err != nil {
+			t.Fatal(err)
+		}
+		have, err := repo.Get(ctx, want.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if have != want {
+			t.Errorf("want %+v, have %+v", want, have)
+		}
+	})
+
+	t.Run("an unknown id is ErrNotFound", func(t *testing.T) {
+		repo := newRepo(t)
+		if _, err := repo.Get(ctx, bson.NewObjectID().Hex()); !errors.Is(err, ordersvc.ErrNotFound) {
+			t.Errorf("want ErrNotFound, have %v", err)
+		}
+	})
+
+	t.Run("an idempotency key is unique per user, not across users", func(t *testing.T) {
+		repo := newRepo(t)
+		a := newOrder("u1", t0)
+		a.IdempotencyKey = "key-1"
+		if err := repo.Create(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+		b := newOrder("u1", t0)
+		b.IdempotencyKey = "key-1"
+		if err := repo.Create(ctx, b); !errors.Is(err, ordersvc.ErrDuplicate) {
+			t.Errorf("same user, same key: want ErrDuplicate, have %v", err)
+		}
+		c := newOrder("u2", t0)
+		c.IdempotencyKey = "key-1"
+		if err := repo.Create(ctx, c); err != nil {
+			t.Errorf("other user, same key: want nil, have %v", err)
+		}
+		for _, o := range []ordersvc.Order{newOrder("u1", t0), newOrder("u1", t0)} {
+			if err := repo.Create(ctx, o); err != nil {
+				t.Errorf("orders without a key: want nil, have %v", err)
+			}
+		}
+		have, err := repo.GetByIdempotencyKey(ctx, "u1", "key-1")
+		if err != nil || have.ID != a.ID {
+			t.Errorf("want order %s, have %s (%v)", a.ID, have.ID, err)
+		}
+		if _, err := repo.GetByIdempotencyKey(ctx, "u3", "key-1"); !errors.Is(err, ordersvc.ErrNotFound) {
+			t.Errorf("unknown key: want ErrNotFound, have %v", err)
+		}
+	})
+
+	t.Run("list pages through a user's orders newest first", func(t *testing.T) {
+		repo := newRepo(t)
+		var want []string
+		for i := range 7 {
+			// Two orders share each millisecond: the id breaks the tie.
+			o := newOrder("u1", t0.Add(time.Duration(i/2)*time.Millisecond))
+			if err := repo.Create(ctx, o); err != nil {
+				t.Fatal(err)
+			}
+			want = append([]string{o.ID}, want...)
+		}
+		if err := repo.Create(ctx, newOrder("someone-else", t0)); err != nil {
+			t.Fatal(err)
+		}
+		var have []string
+		after := ordersvc.Position{}
+		for range 10 {
+			page, err := repo.List(ctx, "u1", after, 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(page) == 0 {
+				break
+			}
+			for _, o := range page {
+				have = append(have, o.ID)
+			}
+			last := page[len(page)-1]
+			after = ordersvc.Position{CreatedAt: last.CreatedAt, ID: last.ID}
+		}
+		if len(have) != len(want) {
+			t.Fatalf("want %d orders, have %d", len(want), len(have))
+		}
+		for i := range want {
+			if have[i] != want[i] {
+				t.Fatalf("order %d: want %s, have %s", i, want[i], have[i])
+			}
+		}
+	})
+
+	t.Run("an update applies only from the expected state", func(t *testing.T) {
+		repo := newRepo(t)
+		o := newOrder("u1", t0)
+		o.NextPublishAt = t0
+		if err := repo.Create(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+		paid := o
+		paid.Status, paid.PaymentStatus, paid.PaymentID, paid.NextPublishAt = ordersvc.Success, ordersvc.Paid, "p1", time.Time{}
+		if err := repo.Update(ctx, paid, o.State()); err != nil {
+			t.Fatal(err)
+		}
+		declined := o
+		declined.Status, declined.PaymentStatus = ordersvc.Failed, ordersvc.Declined
+		if err := repo.Update(ctx, declined, o.State()); !errors.Is(err, ordersvc.ErrConflict) {
+			t.Errorf("stale update: want ErrConflict, have %v", err)
+		}
+		have, _ := repo.Get(ctx, o.ID)
+		if have.State() != paid.State() || have.PaymentID != "p1" || !have.NextPublishAt.IsZero() {
+			t.Errorf("want the first update kept, have %+v", have)
+		}
+		missing := newOrder("u1", t0)
+		if err := repo.Update(ctx, missing, missing.State()); !errors.Is(err, ordersvc.ErrNotFound) {
+			t.Errorf("unknown order: want ErrNotFound, have %v", err)
+		}
+	})
+
+	t.Run("due orders are claimed by one rescheduler only", func(t *testing.T) {
+		repo := newRepo(t)
+		due, later, done := newOrder("u1", t0), newOrder("u1", t0), newOrder("u1", t0)
+		due.NextPublishAt = t0
+		later.NextPublishAt = t0.Add(time.Hour)
+		for _, o := range []ordersvc.Order{due, later, done} {
+			if err := repo.Create(ctx, o); err != nil {
+				t.Fatal(err)
+			}
+		}
+		list, err := repo.Due(ctx, t0.Add(time.Second), 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(list) != 1 || list[0].ID != due.ID {
+			t.Fatalf("want only %s due, have %+v", due.ID, list)
+		}
+		next := t0.Add(2 * time.Second)
+		first, err := repo.Reschedule(ctx, due.ID, due.NextPublishAt, next, 1)
+		if err != nil || !first {
+			t.Fatalf("first claim: want true, have %v (%v)", first, err)
+		}
+		second, err := repo.Reschedule(ctx, due.ID, due.NextPublishAt, next, 1)
+		if err != nil || second {
+			t.Errorf("second claim of the same due time: want false, have %v (%v)", second, err)
+		}
+		have, _ := repo.Get(ctx, due.ID)
+		if !have.NextPublishAt.Equal(next) || have.PublishAttempts != 1 {
+			t.Errorf("want next publish at %v after 1 attempt, have %v after %d", next, have.NextPublishAt, have.PublishAttempts)
+		}
+	})
+}
