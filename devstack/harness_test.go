@@ -25,7 +25,7 @@ import (
 // redis-server, an embedded FerretDB, and the three services' production
 // graphs on their own ports, each of which the test can stop and start.
 type system struct {
-	t        *testing.T
+	t        testing.TB
 	redis    *devstack.RedisServer
 	mongoURI string
 	logs     *syncBuffer
@@ -63,7 +63,7 @@ func (b *syncBuffer) String() string {
 }
 
 // startSystem starts everything but paymentsvc when withPayments is false.
-func startSystem(t *testing.T, withPayments bool) *system {
+func startSystem(t testing.TB, withPayments bool) *system {
 	t.Helper()
 	s := &system{t: t, redis: testenv.Redis(t), mongoURI: testenv.FerretDB(t), logs: &syncBuffer{}}
 	t.Cleanup(func() {

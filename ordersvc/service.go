@@ -292,7 +292,7 @@ func (s *OrderService) schedule(o *Order, now time.Time) {
 // publish announces what the order awaits: its payment while Pending, its
 // refund while Refunding. A failure is logged and left to the redeliverer.
 func (s *OrderService) publish(ctx context.Context, o Order) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
 	defer cancel()
 	channel, publish := "orders.created", s.events.OrderCreated
 	if o.PaymentStatus == Refunding {

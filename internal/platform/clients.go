@@ -44,6 +44,11 @@ func ConnectRedis(ctx context.Context, rawURL string) (*redis.Client, error) {
 		return nil, fmt.Errorf("redis URL %s: %w", Redact(rawURL), err)
 	}
 	opts.DialTimeout = 2 * time.Second
+	// Fail fast while Redis is down: callers have their own retries (the
+	// redeliverer, the subscriber's reconnect loop), and a client request
+	// must not wait for a publish that the redeliverer will redo anyway.
+	opts.DialerRetries = 1
+	opts.MaxRetries = 1
 	c := redis.NewClient(opts)
 	ctx, cancel := context.WithTimeout(ctx, StartupTimeout)
 	defer cancel()

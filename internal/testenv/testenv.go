@@ -24,6 +24,7 @@ import (
 // may Kill and Start it again.
 func Redis(t testing.TB) *devstack.RedisServer {
 	t.Helper()
+	skipShort(t)
 	s, err := devstack.StartRedisServer("127.0.0.1:0")
 	if err == devstack.ErrNoRedisServer {
 		if os.Getenv("CI") != "" {
@@ -49,6 +50,7 @@ func RedisClient(t testing.TB, s *devstack.RedisServer) *redis.Client {
 // and returns its MongoDB URI.
 func FerretDB(t testing.TB) string {
 	t.Helper()
+	skipShort(t)
 	f, err := devstack.StartFerretDB("127.0.0.1:0", t.TempDir(), slog.LevelError+4)
 	if err != nil {
 		t.Fatal(err)
@@ -89,5 +91,11 @@ func Eventually(t testing.TB, timeout time.Duration, msg string, cond func() boo
 			t.Fatalf("after %v: %s", timeout, msg)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func skipShort(t testing.TB) {
+	if testing.Short() {
+		t.Skip("skipping in -short mode: needs a real server")
 	}
 }

@@ -1,0 +1,48 @@
+# The two commands: `make run` starts the whole system on :7000,
+# `make test` proves it. `make help` lists the rest.
+
+GO ?= go
+SERVICES := gateway ordersvc paymentsvc
+
+.PHONY: help run test vet unit deps swag build fuzz bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+run: ## run the whole system locally: API on :7000, Swagger UI on :7000/api
+	$(GO) run ./devstack/cmd/devstack
+
+# FerretDB runs under the race detector too, so every package is in -race.
+test: deps vet ## install what tests need, then vet and run every test with -race
+	$(GO) test -race -count=1 ./...
+
+vet: ## go vet
+	$(GO) vet ./...
+
+unit: ## the fast tests only (no Redis, no FerretDB, no swag run)
+	$(GO) test -short -count=1 ./ordersvc/ ./gateway/ ./transport/...
+
+# redis-server is the one thing tests need that Go does not bring.
+deps: ## install redis-server through apt when missing (as root)
+	@command -v redis-server >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing redis-server"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; \
+	  else \
+	    echo "redis-server is missing and cannot be installed here (not root, or no apt-get): tests that need it will skip"; \
+	  fi; }
+
+swag: ## regenerate the OpenAPI document from the gateway's annotations
+	cd gateway && $(GO) tool swag init --quiet -g gateway.go -d . --outputTypes go,json --packageName docs -o docs
+
+build: ## build the service binaries into bin/
+	$(GO) build -trimpath -o bin/ $(foreach s,$(SERVICES),./$(s)/cmd/$(s)) ./devstack/cmd/devstack
+
+fuzz: ## fuzz the create-order decoder for a minute
+	$(GO) test -run '^$$' -fuzz FuzzParseCreateOrder -fuzztime 60s ./gateway/
+
+bench: ## benchmarks: order throughput on the embedded store
+	$(GO) test -run '^$$' -bench . -benchtime 3s ./devstack/
+
+clean: ## remove build output and the local data of `make run`
+	rm -rf bin .data
