@@ -143,4 +143,3 @@ func TestOrdersSettleWhenPaymentsvcRestartsMidFlow(t *testing.T) {
 		t.Errorf("want %d orders, have %s", len(ids), r.raw)
 	}
 }
-
