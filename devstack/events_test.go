@@ -93,6 +93,7 @@ func TestOrdersSettleAfterRedisRestarts(t *testing.T) {
 	s.waitStatus(before, "Success", "Paid", settle)
 
 	s.redis.Kill()
+	testenv.Eventually(t, settle, "ordersvc stayed ready without Redis", func() bool { return !s.ready(s.orders) })
 	// MongoDB is the truth: orders are taken while Redis is down.
 	var during []string
 	for range 3 {

@@ -1,0 +1,130 @@
+package gateway_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-kit/log"
+
+	"github.com/orderflow/orderflow/gateway"
+	"github.com/orderflow/orderflow/internal/platform"
+	"github.com/orderflow/orderflow/ordersvc"
+)
+
+// nopEvents publishes nothing, to nobody.
+type nopEvents struct{}
+
+func (nopEvents) OrderCreated(context.Context, ordersvc.Order) (int64, error)   { return 0, nil }
+func (nopEvents) OrderCancelled(context.Context, ordersvc.Order) (int64, error) { return 0, nil }
+
+// newGateway serves the gateway's real handler on top of a real ordersvc
+// HTTP API on an in-memory repository.
+func newGateway(t *testing.T) *httptest.Server {
+	svc := ordersvc.NewService(ordersvc.NewMemRepository(), nopEvents{}, ordersvc.Backoff{Min: time.Second, Max: time.Second}, log.NewNopLogger())
+	mux := http.NewServeMux()
+	ordersvc.MakeHTTPHandler(mux, ordersvc.MakeServerEndpoints(svc), log.NewNopLogger())
+	orders := httptest.NewServer(mux)
+	t.Cleanup(orders.Close)
+	return gatewayTo(t, orders.URL, time.Second)
+}
+
+func gatewayTo(t *testing.T, ordersURL string, timeout time.Duration) *httptest.Server {
+	client, err := ordersvc.NewHTTPClient(ordersURL, &http.Client{Timeout: timeout})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gw := httptest.NewServer(gateway.MakeHTTPHandler(client, map[string]platform.Check{}, log.NewNopLogger()))
+	t.Cleanup(gw.Close)
+	return gw
+}
+
+func post(t *testing.T, url, contentType, body string, header ...string) *http.Response {
+	t.Helper()
+	req, _ := http.NewRequest("POST", url+"/orders", strings.NewReader(body))
+	req.Header.Set("Content-Type", contentType)
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp
+}
+
+func TestGatewayAnswers504WhenOrdersvcIsSlow(t *testing.T) {
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-r.Context().Done() // never answers; returns when the gateway gives up
+	}))
+	t.Cleanup(slow.Close)
+	gw := gatewayTo(t, slow.URL, 100*time.Millisecond)
+	begin := time.Now()
+	resp, err := http.Get(gw.URL + "/orders/one/0123456789abcdef01234567")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusGatewayTimeout {
+		t.Errorf("want 504, have %d", resp.StatusCode)
+	}
+	if took := time.Since(begin); took > 5*time.Second {
+		t.Errorf("the gateway hung for %v", took)
+	}
+}
+
+func TestBodyLimitIs16KiB(t *testing.T) {
+	gw := newGateway(t)
+	pad := func(n int) string {
+		prefix := `{"userId":"u1","productId":"1","totalOrderAmount":1,"productName":"x`
+		return prefix + strings.Repeat(" ", n-len(prefix)-2) + `"}`
+	}
+	if resp := post(t, gw.URL, "application/json", pad(gateway.MaxBodyBytes)); resp.StatusCode != http.StatusCreated {
+		t.Errorf("a body of exactly 16 KiB: want 201, have %d", resp.StatusCode)
+	}
+	if resp := post(t, gw.URL, "application/json", pad(gateway.MaxBodyBytes+1)); resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Errorf("one byte more: want 413, have %d", resp.StatusCode)
+	}
+}
+
+func TestJSONWithCharsetIsJSON(t *testing.T) {
+	gw := newGateway(t)
+	body := `{"userId":"u1","productId":"1","productName":"K","totalOrderAmount":1}`
+	if resp := post(t, gw.URL, "application/json; charset=utf-8", body); resp.StatusCode != http.StatusCreated {
+		t.Errorf("want 201, have %d", resp.StatusCode)
+	}
+	if resp := post(t, gw.URL, "", body); resp.StatusCode != http.StatusUnsupportedMediaType {
+		t.Errorf("no Content-Type: want 415, have %d", resp.StatusCode)
+	}
+}
+
+func TestRequestIDIsKeptOrMade(t *testing.T) {
+	gw := newGateway(t)
+	body := `{"userId":"u1","productId":"1","productName":"K","totalOrderAmount":1}`
+	if resp := post(t, gw.URL, "application/json", body, "X-Request-Id", "trace-abc.1"); resp.Header.Get("X-Request-Id") != "trace-abc.1" {
+		t.Errorf("a sane request id is kept: have %q", resp.Header.Get("X-Request-Id"))
+	}
+	if id := post(t, gw.URL, "application/json", body, "X-Request-Id", "bad id; drop table").Header.Get("X-Request-Id"); id == "" || strings.Contains(id, " ") {
+		t.Errorf("an unusable request id is replaced: have %q", id)
+	}
+}
+
+func TestSwaggerUIAndDocumentAreServed(t *testing.T) {
+	gw := newGateway(t)
+	for path, want := range map[string]string{"/api/index.html": "swagger-ui", "/api-json": `"/orders/status/{orderId}"`} {
+		resp, err := http.Get(gw.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), want) {
+			t.Errorf("%s: want 200 containing %q, have %d", path, want, resp.StatusCode)
+		}
+	}
+}

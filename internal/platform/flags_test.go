@@ -1,0 +1,71 @@
+package platform
+
+import (
+	"flag"
+	"io"
+	"net"
+	"strings"
+	"testing"
+	"time"
+)
+
+func newFlags() (*flag.FlagSet, *string, *time.Duration) {
+	fs := flag.NewFlagSet("svc", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	addr := fs.String("http.addr", ":7001", "address")
+	interval := fs.Duration("redeliver.interval", time.Second, "interval")
+	return fs, addr, interval
+}
+
+func TestEnvironmentSetsFlagsAndTheCommandLineWins(t *testing.T) {
+	t.Setenv("SVC_HTTP_ADDR", ":9000")
+	t.Setenv("SVC_REDELIVER_INTERVAL", "2s")
+	fs, addr, interval := newFlags()
+	if err := ParseFlags(fs, "SVC", []string{"-http.addr", ":9100"}); err != nil {
+		t.Fatal(err)
+	}
+	if *addr != ":9100" || *interval != 2*time.Second {
+		t.Errorf("want :9100 and 2s, have %s and %v", *addr, *interval)
+	}
+}
+
+func TestAnInvalidVariableIsNamed(t *testing.T) {
+	t.Setenv("SVC_REDELIVER_INTERVAL", "soon")
+	fs, _, _ := newFlags()
+	err := ParseFlags(fs, "SVC", nil)
+	if err == nil || !strings.Contains(err.Error(), "SVC_REDELIVER_INTERVAL") {
+		t.Errorf("want an error naming SVC_REDELIVER_INTERVAL, have %v", err)
+	}
+}
+
+func TestUsageListsEveryFlagWithItsVariable(t *testing.T) {
+	fs, _, _ := newFlags()
+	var b strings.Builder
+	PrintUsage(&b, fs, "SVC")
+	for _, want := range []string{"-http.addr", "SVC_HTTP_ADDR", "-redeliver.interval", "SVC_REDELIVER_INTERVAL"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("usage lacks %s:\n%s", want, b.String())
+		}
+	}
+	if have := EnvNames(fs, "SVC"); strings.Join(have, ",") != "SVC_HTTP_ADDR,SVC_REDELIVER_INTERVAL" {
+		t.Errorf("want both variables, have %v", have)
+	}
+}
+
+func TestABusyPortNamesTheFlagAndVariable(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	_, err = Listen(ln.Addr().String(), "http.addr", "SVC_HTTP_ADDR")
+	if err == nil || !strings.Contains(err.Error(), "already in use") || !strings.Contains(err.Error(), "-http.addr or SVC_HTTP_ADDR") {
+		t.Errorf("want a busy-port error naming the flag and variable, have %v", err)
+	}
+}
+
+func TestRedactHidesPasswords(t *testing.T) {
+	if have := Redact("mongodb://app:s3cret@mongo:27017/orders"); strings.Contains(have, "s3cret") {
+		t.Errorf("password shown: %s", have)
+	}
+}

@@ -1,0 +1,142 @@
+package paymentsvc_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-kit/log"
+	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"github.com/orderflow/orderflow/internal/testenv"
+	"github.com/orderflow/orderflow/paymentsvc"
+)
+
+// countingCharger is the demo rule, counting its calls.
+type countingCharger struct {
+	paymentsvc.DemoCharger
+	mu      sync.Mutex
+	charges int
+}
+
+func (c *countingCharger) Charge(ctx context.Context, r paymentsvc.ChargeRequest) (bool, string, error) {
+	c.mu.Lock()
+	c.charges++
+	c.mu.Unlock()
+	return c.DemoCharger.Charge(ctx, r)
+}
+
+// outbox is an Events that keeps what was published.
+type outbox struct {
+	mu        sync.Mutex
+	processed []paymentsvc.Payment
+	refunded  []paymentsvc.Payment
+}
+
+func (o *outbox) PaymentProcessed(_ context.Context, p paymentsvc.Payment) (int64, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.processed = append(o.processed, p)
+	return 1, nil
+}
+
+func (o *outbox) PaymentRefunded(_ context.Context, p paymentsvc.Payment) (int64, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.refunded = append(o.refunded, p)
+	return 1, nil
+}
+
+func newRepo(t *testing.T) *paymentsvc.MongoRepository {
+	client := testenv.Mongo(t, testenv.FerretDB(t))
+	repo, err := paymentsvc.NewMongoRepository(context.Background(), client.Database("payments"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return repo
+}
+
+func request(product string) paymentsvc.ChargeRequest {
+	return paymentsvc.ChargeRequest{OrderID: bson.NewObjectID().Hex(), UserID: "u1", ProductID: product, Amount: 9900, Currency: "MYR"}
+}
+
+func TestTheDemoRulePaysProductOneOnly(t *testing.T) {
+	for product, want := range map[string]bool{"1": true, "2": false, "10": false, "one": false} {
+		paid, reason, err := paymentsvc.DemoCharger{}.Charge(context.Background(), request(product))
+		if err != nil || paid != want || (!paid && reason == "") {
+			t.Errorf("product %q: want paid=%v with a reason when declined, have %v %q %v", product, want, paid, reason, err)
+		}
+	}
+}
+
+func TestAnOrderIsChargedOnceHoweverOftenItIsAskedFor(t *testing.T) {
+	charger, events := &countingCharger{}, &outbox{}
+	svc := paymentsvc.NewService(newRepo(t), charger, events, log.NewNopLogger())
+	r := request("1")
+	var wg sync.WaitGroup
+	for range 5 {
+		wg.Go(func() {
+			if err := svc.Charge(context.Background(), r); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if charger.charges != 1 {
+		t.Errorf("want 1 charge, have %d", charger.charges)
+	}
+	if len(events.processed) != 5 {
+		t.Fatalf("want the outcome published for every request, have %d", len(events.processed))
+	}
+	for _, p := range events.processed {
+		if p.Status != paymentsvc.Paid || p.ID != events.processed[0].ID {
+			t.Errorf("want one Paid payment, have %+v", p)
+		}
+	}
+}
+
+func TestAPaymentLeftChargingByACrashIsChargedOnTheNextRequest(t *testing.T) {
+	repo := newRepo(t)
+	r := request("1")
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	crashed := paymentsvc.Payment{
+		ID: bson.NewObjectID().Hex(), OrderID: r.OrderID, UserID: r.UserID, ProductID: r.ProductID,
+		Amount: r.Amount, Currency: r.Currency, Status: paymentsvc.Charging, CreatedAt: now, UpdatedAt: now,
+	}
+	if err := repo.Create(context.Background(), crashed); err != nil {
+		t.Fatal(err)
+	}
+	charger, events := &countingCharger{}, &outbox{}
+	svc := paymentsvc.NewService(repo, charger, events, log.NewNopLogger())
+	if err := svc.Charge(context.Background(), r); err != nil {
+		t.Fatal(err)
+	}
+	have, err := repo.GetByOrder(context.Background(), r.OrderID)
+	if err != nil || have.Status != paymentsvc.Paid || have.ID != crashed.ID || charger.charges != 1 {
+		t.Errorf("want the claimed payment Paid after 1 charge, have %+v after %d (%v)", have, charger.charges, err)
+	}
+}
+
+func TestRefundsHappenOnceAndOnlyForPaidPayments(t *testing.T) {
+	events := &outbox{}
+	svc := paymentsvc.NewService(newRepo(t), paymentsvc.DemoCharger{}, events, log.NewNopLogger())
+	ctx := context.Background()
+	paid, declined := request("1"), request("2")
+	for _, r := range []paymentsvc.ChargeRequest{paid, declined} {
+		if err := svc.Charge(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 2 {
+		if err := svc.Refund(ctx, paid.OrderID, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(events.refunded) != 2 || events.refunded[0].Status != paymentsvc.Refunded {
+		t.Errorf("want the refund published twice (once done, once repeated), have %+v", events.refunded)
+	}
+	if err := svc.Refund(ctx, declined.OrderID, ""); err == nil {
+		t.Error("a declined payment was refunded")
+	}
+}
