@@ -12,7 +12,6 @@ import (
 	"log/slog"
 	"net"
 	"path/filepath"
-	"time"
 
 	"github.com/oklog/run"
 
@@ -95,19 +94,10 @@ func Run(ctx context.Context, cfg Config, stderr io.Writer) error {
 		logger.Log("msg", "using Redis from REDIS_URL", "url", platform.Redact(redisURL))
 	}
 
-	orders := ordersvc.Config{
-		HTTPAddr: cfg.OrdersvcAddr, MongoURI: mongoURI, MongoDatabase: "orders", RedisURL: redisURL,
-		RedeliverInterval: 500 * time.Millisecond, Backoff: ordersvc.Backoff{Min: time.Second, Max: 30 * time.Second},
-		ShutdownTimeout: 5 * time.Second,
-	}
-	payments := paymentsvc.Config{
-		HTTPAddr: cfg.PaymentsvcAddr, MongoURI: mongoURI, MongoDatabase: "payments", RedisURL: redisURL,
-		ClaimTTL: 10 * time.Minute, ShutdownTimeout: 5 * time.Second,
-	}
-	gw := gateway.Config{
-		HTTPAddr: cfg.GatewayAddr, OrdersURL: "http://" + dialAddr(cfg.OrdersvcAddr),
-		OrdersTimeout: 5 * time.Second, ShutdownTimeout: 5 * time.Second,
-	}
+	orders, payments, gw := Defaults()
+	orders.HTTPAddr, orders.MongoURI, orders.RedisURL = cfg.OrdersvcAddr, mongoURI, redisURL
+	payments.HTTPAddr, payments.MongoURI, payments.RedisURL = cfg.PaymentsvcAddr, mongoURI, redisURL
+	gw.HTTPAddr, gw.OrdersURL = cfg.GatewayAddr, "http://"+dialAddr(cfg.OrdersvcAddr)
 
 	var g run.Group
 	ctx = platform.AddContext(ctx, &g)
@@ -117,6 +107,20 @@ func Run(ctx context.Context, cfg Config, stderr io.Writer) error {
 	base := "http://localhost:" + port(cfg.GatewayAddr)
 	logger.Log("msg", "order system starting; Ctrl-C stops it", "api", base+"/orders", "swagger_ui", base+"/api")
 	return g.Run()
+}
+
+// Defaults returns the services' configurations with every flag at its
+// default, as a service started without flags or variables has them.
+func Defaults() (ordersvc.Config, paymentsvc.Config, gateway.Config) {
+	var (
+		o ordersvc.Config
+		p paymentsvc.Config
+		g gateway.Config
+	)
+	o.RegisterFlags(flag.NewFlagSet("ordersvc", flag.ContinueOnError))
+	p.RegisterFlags(flag.NewFlagSet("paymentsvc", flag.ContinueOnError))
+	g.RegisterFlags(flag.NewFlagSet("gateway", flag.ContinueOnError))
+	return o, p, g
 }
 
 // checkPorts fails before anything starts when a port the stack needs is

@@ -73,19 +73,14 @@ func startSystem(t testing.TB, withPayments bool) *system {
 	})
 	redisURL := "redis://" + s.redis.Addr + "/0"
 
-	ordersCfg := ordersvc.Config{
-		HTTPAddr: testenv.FreeAddr(t), MongoURI: s.mongoURI, MongoDatabase: "orders", RedisURL: redisURL,
-		RedeliverInterval: 50 * time.Millisecond,
-		Backoff:           ordersvc.Backoff{Min: 200 * time.Millisecond, Max: time.Second},
-		ShutdownTimeout:   time.Second,
-	}
-	paymentsCfg := paymentsvc.Config{
-		HTTPAddr: testenv.FreeAddr(t), MongoURI: s.mongoURI, MongoDatabase: "payments", RedisURL: redisURL,
-		ClaimTTL: time.Minute, ShutdownTimeout: time.Second,
-	}
-	gatewayCfg := gateway.Config{
-		HTTPAddr: testenv.FreeAddr(t), OrdersURL: "http://" + ordersCfg.HTTPAddr,
-		OrdersTimeout: 2 * time.Second, ShutdownTimeout: time.Second,
+	ordersCfg, paymentsCfg, gatewayCfg := devstack.Defaults()
+	ordersCfg.HTTPAddr, ordersCfg.MongoURI, ordersCfg.RedisURL = testenv.FreeAddr(t), s.mongoURI, redisURL
+	ordersCfg.RedeliverInterval = 50 * time.Millisecond
+	ordersCfg.Backoff = ordersvc.Backoff{Min: 200 * time.Millisecond, Max: time.Second}
+	paymentsCfg.HTTPAddr, paymentsCfg.MongoURI, paymentsCfg.RedisURL = testenv.FreeAddr(t), s.mongoURI, redisURL
+	gatewayCfg.HTTPAddr, gatewayCfg.OrdersURL = testenv.FreeAddr(t), "http://"+ordersCfg.HTTPAddr
+	for _, d := range []*time.Duration{&ordersCfg.ShutdownTimeout, &paymentsCfg.ShutdownTimeout, &gatewayCfg.ShutdownTimeout} {
+		*d = time.Second
 	}
 	s.gatewayURL = "http://" + gatewayCfg.HTTPAddr
 	s.orders = &process{name: "ordersvc", addr: ordersCfg.HTTPAddr, run: func(ctx context.Context) error {

@@ -5,7 +5,6 @@ import (
 	"net"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/go-kit/log"
 
@@ -19,10 +18,8 @@ func TestAServiceFailsFastWhenMongoDBIsUnreachable(t *testing.T) {
 	t.Parallel()
 	redis := testenv.Redis(t)
 	dead := testenv.FreeAddr(t) // nothing listens there
-	cfg := paymentsvc.Config{
-		HTTPAddr: testenv.FreeAddr(t), MongoURI: "mongodb://app:s3cret@" + dead, MongoDatabase: "payments",
-		RedisURL: "redis://" + redis.Addr, ClaimTTL: time.Minute, ShutdownTimeout: time.Second,
-	}
+	_, cfg, _ := devstack.Defaults()
+	cfg.HTTPAddr, cfg.MongoURI, cfg.RedisURL = testenv.FreeAddr(t), "mongodb://app:s3cret@"+dead, "redis://"+redis.Addr
 	err := paymentsvc.Run(context.Background(), cfg, log.NewNopLogger())
 	if err == nil || !strings.Contains(err.Error(), "mongodb unreachable at mongodb://app:xxxxx@"+dead) {
 		t.Errorf("want an error naming the server without its password, have %v", err)
@@ -33,10 +30,8 @@ func TestAServiceFailsFastWhenRedisIsUnreachable(t *testing.T) {
 	t.Parallel()
 	uri := testenv.FerretDB(t)
 	dead := testenv.FreeAddr(t) // nothing listens there
-	cfg := ordersvc.Config{
-		HTTPAddr: testenv.FreeAddr(t), MongoURI: uri, MongoDatabase: "orders", RedisURL: "redis://" + dead + "/0",
-		RedeliverInterval: time.Second, Backoff: ordersvc.Backoff{Min: time.Second, Max: time.Second}, ShutdownTimeout: time.Second,
-	}
+	cfg, _, _ := devstack.Defaults()
+	cfg.HTTPAddr, cfg.MongoURI, cfg.RedisURL = testenv.FreeAddr(t), uri, "redis://"+dead+"/0"
 	err := ordersvc.Run(context.Background(), cfg, log.NewNopLogger())
 	if err == nil || !strings.Contains(err.Error(), "redis unreachable at redis://"+dead) {
 		t.Errorf("want an error naming the server, have %v", err)

@@ -81,11 +81,7 @@ func Run(ctx context.Context, cfg Config, logger log.Logger) error {
 
 	mux := http.NewServeMux()
 	MakeHTTPHandler(mux, MakeServerEndpoints(LoggingMiddleware(log.With(logger, "component", "api"))(svc)), logger)
-	platform.MountHealth(mux, map[string]platform.Check{
-		"mongodb":      func(ctx context.Context) error { return mongoClient.Ping(ctx, nil) },
-		"redis":        func(ctx context.Context) error { return rdb.Ping(ctx).Err() },
-		"subscription": func(context.Context) error { return platform.Active(consumer.Active()) },
-	})
+	platform.MountHealth(mux, platform.DependencyChecks(mongoClient, rdb, consumer.Active))
 	mux.HandleFunc("/", httperr.NotFound)
 	ln, err := platform.Listen(cfg.HTTPAddr, "http.addr", platform.EnvName(EnvPrefix, "http.addr"))
 	if err != nil {

@@ -10,15 +10,14 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/go-kit/log"
 	"go.mongodb.org/mongo-driver/v2/bson"
 
+	"github.com/orderflow/orderflow/internal/platform"
 	"github.com/orderflow/orderflow/transport/correlation"
 )
 
@@ -95,7 +94,7 @@ type OrderService struct {
 	backoff Backoff
 	logger  log.Logger
 	now     func() time.Time
-	locks   [64]sync.Mutex
+	locks   platform.KeyedLocks
 }
 
 // NewService returns an OrderService.
@@ -107,15 +106,6 @@ func NewService(repo Repository, events Events, backoff Backoff, logger log.Logg
 		logger:  logger,
 		now:     func() time.Time { return time.Now().UTC().Truncate(time.Millisecond) },
 	}
-}
-
-// lock serialises work on one order inside this process.
-func (s *OrderService) lock(id string) func() {
-	h := fnv.New32a()
-	h.Write([]byte(id))
-	m := &s.locks[h.Sum32()%uint32(len(s.locks))]
-	m.Lock()
-	return m.Unlock
 }
 
 // CreateOrder implements Service.
@@ -215,7 +205,7 @@ func (s *OrderService) SetStatus(ctx context.Context, id string, to Status) (Ord
 	if !ValidOrderID(id) {
 		return Order{}, ErrInvalidID
 	}
-	defer s.lock(id)()
+	defer s.locks.Lock(id)()
 	return s.change(ctx, id, func(o Order, now time.Time) (Order, bool, error) {
 		next, err := o.SetStatus(to, now)
 		return next, next.State() != o.State(), err
@@ -225,7 +215,7 @@ func (s *OrderService) SetStatus(ctx context.Context, id string, to Status) (Ord
 // ApplyPayment applies the outcome of an order's payment. Duplicate and stale
 // outcomes change nothing.
 func (s *OrderService) ApplyPayment(ctx context.Context, p PaymentOutcome) error {
-	defer s.lock(p.OrderID)()
+	defer s.locks.Lock(p.OrderID)()
 	s.logger.Log("msg", "payment received", "order_id", p.OrderID, "correlation_id", p.CorrelationID, "paid", p.Paid, "payment_id", p.PaymentID)
 	_, err := s.change(ctx, p.OrderID, func(o Order, now time.Time) (Order, bool, error) {
 		next, changed := o.ApplyPayment(p, now)
@@ -236,7 +226,7 @@ func (s *OrderService) ApplyPayment(ctx context.Context, p PaymentOutcome) error
 
 // ApplyRefund records that an order's payment was refunded.
 func (s *OrderService) ApplyRefund(ctx context.Context, orderID, correlationID string) error {
-	defer s.lock(orderID)()
+	defer s.locks.Lock(orderID)()
 	s.logger.Log("msg", "refund received", "order_id", orderID, "correlation_id", correlationID)
 	_, err := s.change(ctx, orderID, func(o Order, now time.Time) (Order, bool, error) {
 		next, changed := o.ApplyRefund(now)
@@ -313,7 +303,7 @@ func (s *OrderService) publish(ctx context.Context, o Order) {
 // Redeliver publishes again the awaited event of a due order, once across all
 // replicas: it first claims the order by moving its NextPublishAt.
 func (s *OrderService) Redeliver(ctx context.Context, o Order) error {
-	defer s.lock(o.ID)()
+	defer s.locks.Lock(o.ID)()
 	attempts := o.PublishAttempts + 1
 	next := s.now().Add(s.backoff.Delay(attempts))
 	claimed, err := s.repo.Reschedule(ctx, o.ID, o.NextPublishAt, next, attempts)

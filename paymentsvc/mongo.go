@@ -27,6 +27,7 @@ type paymentDoc struct {
 	Status        string        `bson:"status"`
 	Reason        string        `bson:"reason,omitempty"`
 	CorrelationID string        `bson:"correlationId,omitempty"`
+	LeaseUntil    time.Time     `bson:"leaseUntil"`
 	CreatedAt     time.Time     `bson:"createdAt"`
 	UpdatedAt     time.Time     `bson:"updatedAt"`
 }
@@ -54,7 +55,7 @@ func (r *MongoRepository) Create(ctx context.Context, p Payment) error {
 	_, err = r.coll.InsertOne(ctx, paymentDoc{
 		ID: id, OrderID: p.OrderID, UserID: p.UserID, ProductID: p.ProductID,
 		Amount: p.Amount, Currency: p.Currency, Status: string(p.Status), Reason: p.Reason,
-		CorrelationID: p.CorrelationID, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt,
+		CorrelationID: p.CorrelationID, LeaseUntil: p.LeaseUntil, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt,
 	})
 	if mongo.IsDuplicateKeyError(err) {
 		return ErrDuplicate
@@ -75,17 +76,22 @@ func (r *MongoRepository) GetByOrder(ctx context.Context, orderID string) (Payme
 	return Payment{
 		ID: d.ID.Hex(), OrderID: d.OrderID, UserID: d.UserID, ProductID: d.ProductID,
 		Amount: d.Amount, Currency: d.Currency, Status: Status(d.Status), Reason: d.Reason,
-		CorrelationID: d.CorrelationID, CreatedAt: d.CreatedAt.UTC(), UpdatedAt: d.UpdatedAt.UTC(),
+		CorrelationID: d.CorrelationID, LeaseUntil: d.LeaseUntil.UTC(), CreatedAt: d.CreatedAt.UTC(), UpdatedAt: d.UpdatedAt.UTC(),
 	}, nil
 }
 
 // Update implements Repository.
-func (r *MongoRepository) Update(ctx context.Context, p Payment, from Status) error {
+func (r *MongoRepository) Update(ctx context.Context, p Payment, from Payment) error {
 	res, err := r.coll.UpdateOne(ctx,
-		bson.D{{Key: "orderId", Value: p.OrderID}, {Key: "status", Value: string(from)}},
+		bson.D{
+			{Key: "orderId", Value: from.OrderID},
+			{Key: "status", Value: string(from.Status)},
+			{Key: "leaseUntil", Value: from.LeaseUntil},
+		},
 		bson.D{{Key: "$set", Value: bson.D{
 			{Key: "status", Value: string(p.Status)},
 			{Key: "reason", Value: p.Reason},
+			{Key: "leaseUntil", Value: p.LeaseUntil},
 			{Key: "updatedAt", Value: p.UpdatedAt},
 		}}})
 	if err != nil {

@@ -25,6 +25,7 @@ type Config struct {
 	MongoDatabase   string
 	RedisURL        string
 	ClaimTTL        time.Duration
+	ChargeLease     time.Duration
 	ShutdownTimeout time.Duration
 }
 
@@ -35,14 +36,15 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.MongoDatabase, "mongo.database", "payments", "MongoDB database")
 	fs.StringVar(&c.RedisURL, "redis.url", "redis://127.0.0.1:6379/0", "Redis URL (redis://[:password@]host:port/db)")
 	fs.DurationVar(&c.ClaimTTL, "claim.ttl", 10*time.Minute, "how long an event stays claimed by the replica that handles it")
+	fs.DurationVar(&c.ChargeLease, "charge.lease", 30*time.Second, "how long a replica may take over a charge or refund before another may take it over")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown.timeout", 10*time.Second, "how long in-flight requests may take to finish at shutdown")
 }
 
 // Run builds paymentsvc's component graph and runs it until ctx is
 // cancelled or an actor fails.
 func Run(ctx context.Context, cfg Config, logger log.Logger) error {
-	if cfg.ClaimTTL <= 0 {
-		return errors.New("-claim.ttl must be positive")
+	if cfg.ClaimTTL <= 0 || cfg.ChargeLease <= 0 {
+		return errors.New("-claim.ttl and -charge.lease must be positive")
 	}
 	mongoClient, err := platform.ConnectMongo(ctx, cfg.MongoURI)
 	if err != nil {
@@ -59,16 +61,12 @@ func Run(ctx context.Context, cfg Config, logger log.Logger) error {
 	if err != nil {
 		return err
 	}
-	svc := NewService(repo, DemoCharger{}, NewEventPublisher(pubsub.NewPublisher(rdb)), logger)
+	svc := NewService(repo, DemoCharger{}, NewEventPublisher(pubsub.NewPublisher(rdb)), cfg.ChargeLease, logger)
 	consumer := pubsub.NewConsumer(rdb, MakeEventHandlers(svc), log.With(logger, "component", "subscriber"),
 		pubsub.ClaimEvents("paymentsvc", cfg.ClaimTTL))
 
 	mux := http.NewServeMux()
-	platform.MountHealth(mux, map[string]platform.Check{
-		"mongodb":      func(ctx context.Context) error { return mongoClient.Ping(ctx, nil) },
-		"redis":        func(ctx context.Context) error { return rdb.Ping(ctx).Err() },
-		"subscription": func(context.Context) error { return platform.Active(consumer.Active()) },
-	})
+	platform.MountHealth(mux, platform.DependencyChecks(mongoClient, rdb, consumer.Active))
 	mux.HandleFunc("/", httperr.NotFound)
 	ln, err := platform.Listen(cfg.HTTPAddr, "http.addr", platform.EnvName(EnvPrefix, "http.addr"))
 	if err != nil {

@@ -7,26 +7,25 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
-	"sync"
 	"time"
 
 	"github.com/go-kit/log"
 	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"github.com/orderflow/orderflow/internal/platform"
 )
 
 // Status is where a payment is.
 type Status string
 
-// Payment statuses. A payment is Charging from the moment it is claimed
-// until the charger answers; a crash in between leaves it Charging, and the
-// next request for the order charges again with the same order id, which a
-// real provider treats as an idempotency key.
+// Payment statuses. Charging and Refunding are held under a lease by the
+// replica calling the payment provider; Declined and Refunded are final.
 const (
-	Charging Status = "Charging"
-	Paid     Status = "Paid"
-	Declined Status = "Declined"
-	Refunded Status = "Refunded"
+	Charging  Status = "Charging"
+	Paid      Status = "Paid"
+	Declined  Status = "Declined"
+	Refunding Status = "Refunding"
+	Refunded  Status = "Refunded"
 )
 
 // Payment is the one payment of an order.
@@ -40,12 +39,17 @@ type Payment struct {
 	Status        Status
 	Reason        string
 	CorrelationID string
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// LeaseUntil is when the replica working on a Charging or Refunding
+	// payment loses it to another; zero in the other statuses.
+	LeaseUntil time.Time
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
 // Paid reports whether the order was charged (and maybe refunded since).
-func (p Payment) Paid() bool { return p.Status == Paid || p.Status == Refunded }
+func (p Payment) Paid() bool {
+	return p.Status == Paid || p.Status == Refunding || p.Status == Refunded
+}
 
 // ChargeRequest asks for an order to be charged.
 type ChargeRequest struct {
@@ -58,7 +62,9 @@ type ChargeRequest struct {
 }
 
 // Charger charges and refunds. A real payment provider replaces DemoCharger
-// behind it; it must treat the order id as an idempotency key.
+// behind it. It must treat the order id as an idempotency key: a replica that
+// crashes between calling it and recording the answer leaves the payment's
+// lease to run out, and the next replica calls it again for the same order.
 type Charger interface {
 	Charge(ctx context.Context, r ChargeRequest) (paid bool, reason string, err error)
 	Refund(ctx context.Context, p Payment) error
@@ -85,9 +91,10 @@ type Repository interface {
 	Create(ctx context.Context, p Payment) error
 	// GetByOrder returns the payment of an order, or ErrNotFound.
 	GetByOrder(ctx context.Context, orderID string) (Payment, error)
-	// Update replaces the status, reason and update time of p if the stored
-	// payment is still in status from, else it returns ErrConflict.
-	Update(ctx context.Context, p Payment, from Status) error
+	// Update replaces the status, reason, lease and update time of the
+	// stored payment with p's if it still has the status and lease of from,
+	// else it returns ErrConflict.
+	Update(ctx context.Context, p Payment, from Payment) error
 }
 
 // Repository errors.
@@ -97,6 +104,10 @@ var (
 	ErrConflict  = errors.New("payment changed concurrently")
 )
 
+// ErrBusy means another replica holds the payment's lease. The message is
+// dropped: ordersvc asks again until it hears the outcome.
+var ErrBusy = errors.New("another replica is working on this payment")
+
 // Events reports payments to ordersvc. Each method returns how many
 // subscribers received the report.
 type Events interface {
@@ -105,26 +116,23 @@ type Events interface {
 }
 
 // Service charges orders and refunds cancelled ones. Handling is idempotent
-// per order: a repeated request republishes the recorded outcome.
+// per order: a repeated request republishes the recorded outcome. Work on one
+// order is serialised inside the process; across replicas a lease in the
+// payment record keeps a second replica from calling the provider while the
+// first one is.
 type Service struct {
 	repo    Repository
 	charger Charger
 	events  Events
+	lease   time.Duration
 	logger  log.Logger
-	locks   [64]sync.Mutex
+	locks   platform.KeyedLocks
 }
 
-// NewService returns a Service.
-func NewService(repo Repository, charger Charger, events Events, logger log.Logger) *Service {
-	return &Service{repo: repo, charger: charger, events: events, logger: logger}
-}
-
-func (s *Service) lock(orderID string) func() {
-	h := fnv.New32a()
-	h.Write([]byte(orderID))
-	m := &s.locks[h.Sum32()%uint32(len(s.locks))]
-	m.Lock()
-	return m.Unlock
+// NewService returns a Service whose calls to the charger hold a payment for
+// at most lease before another replica may take it over.
+func NewService(repo Repository, charger Charger, events Events, lease time.Duration, logger log.Logger) *Service {
+	return &Service{repo: repo, charger: charger, events: events, lease: lease, logger: logger}
 }
 
 func now() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }
@@ -132,22 +140,41 @@ func now() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }
 // Charge charges an order unless it was charged before, and publishes the
 // outcome either way.
 func (s *Service) Charge(ctx context.Context, r ChargeRequest) error {
-	defer s.lock(r.OrderID)()
+	defer s.locks.Lock(r.OrderID)()
 	logger := log.With(s.logger, "order_id", r.OrderID, "correlation_id", r.CorrelationID)
 	logger.Log("msg", "payment request received", "product_id", r.ProductID, "amount", r.Amount)
 
-	p, err := s.claim(ctx, r)
+	p, err := s.repo.GetByOrder(ctx, r.OrderID)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		p, err = s.create(ctx, r)
+	case err == nil && p.Status == Charging: // its charger crashed, or is slow
+		p, err = s.acquire(ctx, p, Charging)
+	}
 	if err != nil {
 		return err
 	}
+
 	if p.Status == Charging {
-		if p, err = s.charge(ctx, p); err != nil {
+		paid, reason, err := s.charger.Charge(ctx, ChargeRequest{
+			OrderID: p.OrderID, UserID: p.UserID, ProductID: p.ProductID,
+			Amount: p.Amount, Currency: p.Currency, CorrelationID: p.CorrelationID,
+		})
+		if err != nil {
+			return fmt.Errorf("charge: %w", err)
+		}
+		outcome := Declined
+		if paid {
+			outcome, reason = Paid, ""
+		}
+		if p, err = s.release(ctx, p, outcome, reason); err != nil {
 			return err
 		}
 		logger.Log("msg", "payment recorded", "payment_id", p.ID, "status", p.Status, "reason", p.Reason)
 	} else {
 		logger.Log("msg", "payment already recorded; publishing its outcome again", "payment_id", p.ID, "status", p.Status)
 	}
+
 	n, err := s.events.PaymentProcessed(ctx, p)
 	if err != nil {
 		return fmt.Errorf("publish outcome: %w", err)
@@ -156,42 +183,50 @@ func (s *Service) Charge(ctx context.Context, r ChargeRequest) error {
 	return nil
 }
 
-// claim returns the order's payment, creating it Charging when there is none.
-func (s *Service) claim(ctx context.Context, r ChargeRequest) (Payment, error) {
-	p, err := s.repo.GetByOrder(ctx, r.OrderID)
-	if !errors.Is(err, ErrNotFound) {
-		return p, err
-	}
+// create records a new payment, Charging under this replica's lease.
+func (s *Service) create(ctx context.Context, r ChargeRequest) (Payment, error) {
 	t := now()
-	p = Payment{
+	p := Payment{
 		ID: bson.NewObjectID().Hex(), OrderID: r.OrderID, UserID: r.UserID, ProductID: r.ProductID,
 		Amount: r.Amount, Currency: r.Currency, Status: Charging, CorrelationID: r.CorrelationID,
-		CreatedAt: t, UpdatedAt: t,
+		LeaseUntil: t.Add(s.lease), CreatedAt: t, UpdatedAt: t,
 	}
-	err = s.repo.Create(ctx, p)
-	if errors.Is(err, ErrDuplicate) { // another replica claimed it first
-		return s.repo.GetByOrder(ctx, r.OrderID)
+	switch err := s.repo.Create(ctx, p); {
+	case errors.Is(err, ErrDuplicate): // another replica created it first
+		return Payment{}, ErrBusy
+	case err != nil:
+		return Payment{}, err
 	}
-	return p, err
+	return p, nil
 }
 
-// charge asks the charger and records its answer.
-func (s *Service) charge(ctx context.Context, p Payment) (Payment, error) {
-	paid, reason, err := s.charger.Charge(ctx, ChargeRequest{
-		OrderID: p.OrderID, UserID: p.UserID, ProductID: p.ProductID,
-		Amount: p.Amount, Currency: p.Currency, CorrelationID: p.CorrelationID,
-	})
-	if err != nil {
-		return Payment{}, fmt.Errorf("charge: %w", err)
+// acquire moves p to status (Charging or Refunding) under a fresh lease of
+// this replica, unless another replica holds an unexpired lease on it.
+func (s *Service) acquire(ctx context.Context, p Payment, status Status) (Payment, error) {
+	t := now()
+	if p.Status == status && t.Before(p.LeaseUntil) {
+		return Payment{}, ErrBusy
 	}
 	next := p
-	next.Status, next.Reason, next.UpdatedAt = Declined, reason, now()
-	if paid {
-		next.Status, next.Reason = Paid, ""
+	next.Status, next.LeaseUntil, next.UpdatedAt = status, t.Add(s.lease), t
+	switch err := s.repo.Update(ctx, next, p); {
+	case errors.Is(err, ErrConflict):
+		return Payment{}, ErrBusy
+	case err != nil:
+		return Payment{}, err
 	}
-	switch err := s.repo.Update(ctx, next, Charging); {
-	case errors.Is(err, ErrConflict): // another replica recorded it first
-		return s.repo.GetByOrder(ctx, p.OrderID)
+	return next, nil
+}
+
+// release records the outcome of a leased payment and ends the lease. When
+// the lease ran out and another replica took the payment over, that replica
+// records the outcome and this one reports ErrBusy.
+func (s *Service) release(ctx context.Context, p Payment, status Status, reason string) (Payment, error) {
+	next := p
+	next.Status, next.Reason, next.LeaseUntil, next.UpdatedAt = status, reason, time.Time{}, now()
+	switch err := s.repo.Update(ctx, next, p); {
+	case errors.Is(err, ErrConflict):
+		return Payment{}, ErrBusy
 	case err != nil:
 		return Payment{}, err
 	}
@@ -201,7 +236,7 @@ func (s *Service) charge(ctx context.Context, p Payment) (Payment, error) {
 // Refund refunds the payment of a cancelled order unless it was refunded
 // before, and publishes the refund either way.
 func (s *Service) Refund(ctx context.Context, orderID, correlationID string) error {
-	defer s.lock(orderID)()
+	defer s.locks.Lock(orderID)()
 	logger := log.With(s.logger, "order_id", orderID, "correlation_id", correlationID)
 	logger.Log("msg", "refund request received")
 
@@ -210,16 +245,16 @@ func (s *Service) Refund(ctx context.Context, orderID, correlationID string) err
 		return err
 	}
 	switch p.Status {
-	case Paid:
+	case Paid, Refunding:
+		if p, err = s.acquire(ctx, p, Refunding); err != nil {
+			return err
+		}
 		if err := s.charger.Refund(ctx, p); err != nil {
 			return fmt.Errorf("refund: %w", err)
 		}
-		next := p
-		next.Status, next.UpdatedAt = Refunded, now()
-		if err := s.repo.Update(ctx, next, Paid); err != nil && !errors.Is(err, ErrConflict) {
+		if p, err = s.release(ctx, p, Refunded, p.Reason); err != nil {
 			return err
 		}
-		p = next
 		logger.Log("msg", "payment refunded", "payment_id", p.ID)
 	case Refunded:
 		logger.Log("msg", "payment already refunded; publishing the refund again", "payment_id", p.ID)

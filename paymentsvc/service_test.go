@@ -2,6 +2,7 @@ package paymentsvc_test
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -18,13 +19,25 @@ type countingCharger struct {
 	paymentsvc.DemoCharger
 	mu      sync.Mutex
 	charges int
+	refunds int
+	hold    chan struct{} // when set, a charge waits for it to close
 }
 
 func (c *countingCharger) Charge(ctx context.Context, r paymentsvc.ChargeRequest) (bool, string, error) {
 	c.mu.Lock()
 	c.charges++
 	c.mu.Unlock()
+	if c.hold != nil {
+		<-c.hold
+	}
 	return c.DemoCharger.Charge(ctx, r)
+}
+
+func (c *countingCharger) Refund(context.Context, paymentsvc.Payment) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.refunds++
+	return nil
 }
 
 // outbox is an Events that keeps what was published.
@@ -72,7 +85,7 @@ func TestTheDemoRulePaysProductOneOnly(t *testing.T) {
 
 func TestAnOrderIsChargedOnceHoweverOftenItIsAskedFor(t *testing.T) {
 	charger, events := &countingCharger{}, &outbox{}
-	svc := paymentsvc.NewService(newRepo(t), charger, events, log.NewNopLogger())
+	svc := paymentsvc.NewService(newRepo(t), charger, events, time.Minute, log.NewNopLogger())
 	r := request("1")
 	var wg sync.WaitGroup
 	for range 5 {
@@ -102,13 +115,14 @@ func TestAPaymentLeftChargingByACrashIsChargedOnTheNextRequest(t *testing.T) {
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	crashed := paymentsvc.Payment{
 		ID: bson.NewObjectID().Hex(), OrderID: r.OrderID, UserID: r.UserID, ProductID: r.ProductID,
-		Amount: r.Amount, Currency: r.Currency, Status: paymentsvc.Charging, CreatedAt: now, UpdatedAt: now,
+		Amount: r.Amount, Currency: r.Currency, Status: paymentsvc.Charging,
+		LeaseUntil: now.Add(-time.Second), CreatedAt: now, UpdatedAt: now, // its holder crashed a while ago
 	}
 	if err := repo.Create(context.Background(), crashed); err != nil {
 		t.Fatal(err)
 	}
 	charger, events := &countingCharger{}, &outbox{}
-	svc := paymentsvc.NewService(repo, charger, events, log.NewNopLogger())
+	svc := paymentsvc.NewService(repo, charger, events, time.Minute, log.NewNopLogger())
 	if err := svc.Charge(context.Background(), r); err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +134,7 @@ func TestAPaymentLeftChargingByACrashIsChargedOnTheNextRequest(t *testing.T) {
 
 func TestRefundsHappenOnceAndOnlyForPaidPayments(t *testing.T) {
 	events := &outbox{}
-	svc := paymentsvc.NewService(newRepo(t), paymentsvc.DemoCharger{}, events, log.NewNopLogger())
+	svc := paymentsvc.NewService(newRepo(t), paymentsvc.DemoCharger{}, events, time.Minute, log.NewNopLogger())
 	ctx := context.Background()
 	paid, declined := request("1"), request("2")
 	for _, r := range []paymentsvc.ChargeRequest{paid, declined} {
@@ -138,5 +152,53 @@ func TestRefundsHappenOnceAndOnlyForPaidPayments(t *testing.T) {
 	}
 	if err := svc.Refund(ctx, declined.OrderID, ""); err == nil {
 		t.Error("a declined payment was refunded")
+	}
+}
+
+func TestAReplicaDoesNotChargeWhileAnotherIsCharging(t *testing.T) {
+	repo := newRepo(t)
+	slow := &countingCharger{hold: make(chan struct{})}
+	first := paymentsvc.NewService(repo, slow, &outbox{}, time.Minute, log.NewNopLogger())
+	other := &countingCharger{}
+	second := paymentsvc.NewService(repo, other, &outbox{}, time.Minute, log.NewNopLogger())
+	r := request("1")
+
+	done := make(chan error)
+	go func() { done <- first.Charge(context.Background(), r) }()
+	testenv.Eventually(t, 5*time.Second, "the first replica never started charging", func() bool {
+		slow.mu.Lock()
+		defer slow.mu.Unlock()
+		return slow.charges == 1
+	})
+	// A redelivery reaches the second replica while the first is charging.
+	if err := second.Charge(context.Background(), r); !errors.Is(err, paymentsvc.ErrBusy) {
+		t.Errorf("want ErrBusy, have %v", err)
+	}
+	close(slow.hold)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if other.charges != 0 {
+		t.Errorf("the second replica charged %d times", other.charges)
+	}
+	if err := second.Charge(context.Background(), r); err != nil {
+		t.Errorf("once recorded, the outcome is republished by any replica: %v", err)
+	}
+}
+
+func TestARefundIsMadeOnceAcrossRepeatedRequests(t *testing.T) {
+	charger := &countingCharger{}
+	svc := paymentsvc.NewService(newRepo(t), charger, &outbox{}, time.Minute, log.NewNopLogger())
+	r := request("1")
+	if err := svc.Charge(context.Background(), r); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if err := svc.Refund(context.Background(), r.OrderID, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if charger.refunds != 1 {
+		t.Errorf("want 1 refund, have %d", charger.refunds)
 	}
 }

@@ -12,6 +12,8 @@ import (
 
 	"github.com/go-kit/log"
 	"github.com/oklog/run"
+	"github.com/redis/go-redis/v9"
+	"go.mongodb.org/mongo-driver/v2/mongo"
 )
 
 // Listen binds addr, explaining a busy port with the flag and variable that
@@ -99,10 +101,17 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// Active is the Check result of a subscription: an error when it is not in place.
-func Active(active bool) error {
-	if !active {
-		return errors.New("not subscribed")
+// DependencyChecks are the readiness checks of a service that needs MongoDB,
+// Redis and its Redis subscription.
+func DependencyChecks(mongoClient *mongo.Client, rdb *redis.Client, subscribed func() bool) map[string]Check {
+	return map[string]Check{
+		"mongodb": func(ctx context.Context) error { return mongoClient.Ping(ctx, nil) },
+		"redis":   func(ctx context.Context) error { return rdb.Ping(ctx).Err() },
+		"subscription": func(context.Context) error {
+			if !subscribed() {
+				return errors.New("not subscribed")
+			}
+			return nil
+		},
 	}
-	return nil
 }

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"syscall"
 
 	"github.com/go-kit/log"
 	"github.com/oklog/run"
+	"github.com/redis/go-redis/v9"
 )
 
 // Main is the life of a service process: flags from the command line and
@@ -18,6 +20,9 @@ func Main(name, envPrefix string, register func(*flag.FlagSet), serve func(conte
 	fs := flag.NewFlagSet(name, flag.ExitOnError)
 	register(fs)
 	logger := NewLogger(os.Stderr, name)
+	// go-redis reports connection trouble through a process-wide logger;
+	// route it into this one so every line of the process is logfmt.
+	redis.SetLogger(redisLogger{log.With(logger, "component", "go-redis")})
 	if err := ParseFlags(fs, envPrefix, os.Args[1:]); err != nil {
 		logger.Log("msg", "bad configuration", "err", err)
 		os.Exit(1)
@@ -34,4 +39,11 @@ func Main(name, envPrefix string, register func(*flag.FlagSet), serve func(conte
 	}
 	logger.Log("msg", "exiting", "err", err)
 	os.Exit(1)
+}
+
+// redisLogger adapts a go-kit logger to go-redis's logging interface.
+type redisLogger struct{ logger log.Logger }
+
+func (l redisLogger) Printf(_ context.Context, format string, v ...any) {
+	l.logger.Log("msg", fmt.Sprintf(format, v...))
 }
