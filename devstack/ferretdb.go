@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sync"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
 )
@@ -37,11 +38,12 @@ func StartFerretDB(addr, dir string, logLevel slog.Level) (*FerretDB, error) {
 		defer close(done)
 		_ = f.Run(ctx)
 	}()
+	var once sync.Once
 	return &FerretDB{
 		URI:  f.MongoDBURI(), // blocks until the listener is up
-		stop: func() { cancel(); <-done },
+		stop: func() { once.Do(func() { cancel(); <-done }) },
 	}, nil
 }
 
-// Stop stops the server and closes its files.
+// Stop stops the server and closes its files; stopping it again does nothing.
 func (f *FerretDB) Stop() { f.stop() }

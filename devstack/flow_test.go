@@ -91,6 +91,9 @@ func TestCancellingAPaidOrderRefundsIt(t *testing.T) {
 	if n := s.logCount("paymentsvc", id, `msg="payment refunded"`); n != 1 {
 		t.Errorf("want 1 refund, have %d", n)
 	}
+	if put := r.header.Get("X-Request-Id"); s.logCount("paymentsvc", id, "correlation_id="+put) == 0 {
+		t.Errorf("the refund does not carry the cancelling request's id %s", put)
+	}
 }
 
 func TestAnOrderCancelledWhilePendingIsRefundedWhenItsPaymentArrives(t *testing.T) {
@@ -244,5 +247,17 @@ func TestGatewayAnswers503WhenOrdersvcIsDown(t *testing.T) {
 	}
 	if s.ready(s.gateway) {
 		t.Error("the gateway is ready without ordersvc")
+	}
+}
+
+func TestGatewayAnswers503WhenTheStoreIsDown(t *testing.T) {
+	s := startSystem(t, true)
+	s.mongo.Stop()
+	r := s.do("POST", "/orders", `{"userId":"u1","productId":"1","productName":"K","totalOrderAmount":1}`)
+	if r.status != http.StatusServiceUnavailable || r.body["error"].(map[string]any)["code"] != "store_unavailable" {
+		t.Fatalf("want 503 store_unavailable, have %d %s", r.status, r.raw)
+	}
+	if s.ready(s.orders) {
+		t.Error("ordersvc is ready without its store")
 	}
 }

@@ -27,6 +27,7 @@ import (
 type system struct {
 	t        testing.TB
 	redis    *devstack.RedisServer
+	mongo    *devstack.FerretDB
 	mongoURI string
 	logs     *syncBuffer
 
@@ -65,7 +66,8 @@ func (b *syncBuffer) String() string {
 // startSystem starts everything but paymentsvc when withPayments is false.
 func startSystem(t testing.TB, withPayments bool) *system {
 	t.Helper()
-	s := &system{t: t, redis: testenv.Redis(t), mongoURI: testenv.FerretDB(t), logs: &syncBuffer{}}
+	s := &system{t: t, redis: testenv.Redis(t), mongo: testenv.FerretDBServer(t), logs: &syncBuffer{}}
+	s.mongoURI = s.mongo.URI
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("service logs:\n%s", s.logs)

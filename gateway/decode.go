@@ -48,30 +48,46 @@ func readJSONBody(r *http.Request) ([]byte, error) {
 	return body, nil
 }
 
-// decodeObject decodes body, a single JSON object, into v, whose fields are
-// all json.RawMessage so that each can be judged on its own. An unknown
-// field is a field error.
-func decodeObject(body []byte, v any) error {
+// decodeObject reads body, a single JSON object, into the raw values of
+// fields, by exact key: encoding/json would match "USERID" to userId and let
+// a repeated key win silently. It returns the field errors of keys not in
+// fields or given twice, for the caller to add its own to.
+func decodeObject(body []byte, fields map[string]*json.RawMessage) (map[string]string, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
-		return errEmptyBody
+		return nil, errEmptyBody
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		var typeErr *json.UnmarshalTypeError
-		switch {
-		case strings.HasPrefix(err.Error(), "json: unknown field "):
-			name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-			return httperr.Invalid(map[string]string{name: msgUnknownField})
-		case errors.As(err, &typeErr):
-			return errNotAnObject
+	if tok, err := dec.Token(); err != nil {
+		return nil, errInvalidJSON
+	} else if tok != json.Delim('{') {
+		return nil, errNotAnObject
+	}
+	bad, seen := map[string]string{}, map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		key, isKey := tok.(string)
+		var raw json.RawMessage
+		if err != nil || !isKey || dec.Decode(&raw) != nil {
+			return nil, errInvalidJSON
 		}
-		return errInvalidJSON
+		dst, known := fields[key]
+		switch {
+		case !known:
+			bad[key] = msgUnknownField
+		case seen[key]:
+			bad[key] = "is given more than once"
+		default:
+			*dst = raw
+		}
+		seen[key] = true
+	}
+	if _, err := dec.Token(); err != nil { // the closing brace
+		return nil, errInvalidJSON
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return errNotAnObject
+		return nil, errNotAnObject
 	}
-	return nil
+	return bad, nil
 }
 
 // stringField reads a required JSON string, recording what is wrong with it.
@@ -117,31 +133,25 @@ func amountField(raw json.RawMessage, fields map[string]string) ordersvc.Sen {
 	return amount
 }
 
-// createOrderBody is the body of POST /orders, each field kept raw.
-type createOrderBody struct {
-	UserID           json.RawMessage `json:"userId"`
-	ProductID        json.RawMessage `json:"productId"`
-	ProductName      json.RawMessage `json:"productName"`
-	TotalOrderAmount json.RawMessage `json:"totalOrderAmount"`
-	// Sent by the original system's clients; the server owns both.
-	OrderStatus json.RawMessage `json:"orderStatus"`
-	CreatedAt   json.RawMessage `json:"createdAt"`
-}
-
 // ParseCreateOrder turns the body of POST /orders and its Idempotency-Key
 // header (hasKey false when absent) into a valid NewOrder, or an *httperr.Error
 // that says what is wrong, field by field.
 func ParseCreateOrder(body []byte, key string, hasKey bool) (ordersvc.NewOrder, error) {
-	var b createOrderBody
-	if err := decodeObject(body, &b); err != nil {
+	// orderStatus and createdAt are sent by the original system's clients;
+	// the server owns both, so they are read and dropped.
+	var userID, productID, productName, amount, ignored json.RawMessage
+	fields, err := decodeObject(body, map[string]*json.RawMessage{
+		"userId": &userID, "productId": &productID, "productName": &productName,
+		"totalOrderAmount": &amount, "orderStatus": &ignored, "createdAt": &ignored,
+	})
+	if err != nil {
 		return ordersvc.NewOrder{}, err
 	}
-	fields := map[string]string{}
 	n := ordersvc.NewOrder{
-		UserID:         stringField(b.UserID, "userId", fields),
-		ProductID:      stringField(b.ProductID, "productId", fields),
-		ProductName:    stringField(b.ProductName, "productName", fields),
-		Amount:         amountField(b.TotalOrderAmount, fields),
+		UserID:         stringField(userID, "userId", fields),
+		ProductID:      stringField(productID, "productId", fields),
+		ProductName:    stringField(productName, "productName", fields),
+		Amount:         amountField(amount, fields),
 		IdempotencyKey: key,
 	}
 	if _, bad := fields["productName"]; !bad {
@@ -164,22 +174,16 @@ func ParseCreateOrder(body []byte, key string, hasKey bool) (ordersvc.NewOrder, 
 	return n, nil
 }
 
-// setStatusBody is the body of PUT /orders.
-type setStatusBody struct {
-	OrderID     json.RawMessage `json:"orderId"`
-	OrderStatus json.RawMessage `json:"orderStatus"`
-}
-
 // ParseSetStatus turns the body of PUT /orders into an order id and status.
 func ParseSetStatus(body []byte) (ordersvc.SetStatusRequest, error) {
-	var b setStatusBody
-	if err := decodeObject(body, &b); err != nil {
+	var orderID, status json.RawMessage
+	fields, err := decodeObject(body, map[string]*json.RawMessage{"orderId": &orderID, "orderStatus": &status})
+	if err != nil {
 		return ordersvc.SetStatusRequest{}, err
 	}
-	fields := map[string]string{}
 	req := ordersvc.SetStatusRequest{
-		ID:     stringField(b.OrderID, "orderId", fields),
-		Status: ordersvc.Status(stringField(b.OrderStatus, "orderStatus", fields)),
+		ID:     stringField(orderID, "orderId", fields),
+		Status: ordersvc.Status(stringField(status, "orderStatus", fields)),
 	}
 	if _, bad := fields["orderId"]; !bad && !ordersvc.ValidOrderID(req.ID) {
 		fields["orderId"] = "must be 24 hexadecimal characters"

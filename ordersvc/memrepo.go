@@ -93,6 +93,7 @@ func (r *MemRepository) Update(_ context.Context, o Order, from State) error {
 	}
 	cur.Status, cur.PaymentStatus = o.Status, o.PaymentStatus
 	cur.PaymentID, cur.DeclineReason, cur.UpdatedAt = o.PaymentID, o.DeclineReason, o.UpdatedAt
+	cur.CorrelationID = o.CorrelationID
 	cur.NextPublishAt, cur.PublishAttempts = o.NextPublishAt, o.PublishAttempts
 	r.orders[o.ID] = cur
 	return nil

@@ -194,6 +194,7 @@ func (r *MongoRepository) Update(ctx context.Context, o Order, from State) error
 		{Key: "paymentStatus", Value: d.PaymentStatus},
 		{Key: "paymentId", Value: d.PaymentID},
 		{Key: "declineReason", Value: d.DeclineReason},
+		{Key: "correlationId", Value: d.CorrelationID},
 		{Key: "updatedAt", Value: d.UpdatedAt},
 		{Key: "publishAttempts", Value: d.PublishAttempts},
 	}

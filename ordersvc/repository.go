@@ -19,8 +19,9 @@ type Repository interface {
 	// List returns up to limit of the user's orders, newest first, starting
 	// after the position after (zero: from the newest).
 	List(ctx context.Context, userID string, after Position, limit int) ([]Order, error)
-	// Update replaces the mutable fields of o if the stored order is still in
-	// state from, else it returns ErrConflict (or ErrNotFound).
+	// Update replaces the mutable fields of o (statuses, payment, correlation
+	// id, update and redelivery times) if the stored order is still in state
+	// from, else it returns ErrConflict (or ErrNotFound).
 	Update(ctx context.Context, o Order, from State) error
 	// Due returns up to limit orders whose NextPublishAt is at or before now,
 	// oldest first.

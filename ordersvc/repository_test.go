@@ -148,6 +148,7 @@ func testRepository(t *testing.T, newRepo func(*testing.T) ordersvc.Repository) 
 		}
 		paid := o
 		paid.Status, paid.PaymentStatus, paid.PaymentID, paid.NextPublishAt = ordersvc.Success, ordersvc.Paid, "p1", time.Time{}
+		paid.CorrelationID = "req-2"
 		if err := repo.Update(ctx, paid, o.State()); err != nil {
 			t.Fatal(err)
 		}
@@ -157,7 +158,7 @@ func testRepository(t *testing.T, newRepo func(*testing.T) ordersvc.Repository) 
 			t.Errorf("stale update: want ErrConflict, have %v", err)
 		}
 		have, _ := repo.Get(ctx, o.ID)
-		if have.State() != paid.State() || have.PaymentID != "p1" || !have.NextPublishAt.IsZero() {
+		if have.State() != paid.State() || have.PaymentID != "p1" || have.CorrelationID != "req-2" || !have.NextPublishAt.IsZero() {
 			t.Errorf("want the first update kept, have %+v", have)
 		}
 		missing := newOrder("u1", t0)

@@ -208,6 +208,10 @@ func (s *OrderService) SetStatus(ctx context.Context, id string, to Status) (Ord
 	defer s.locks.Lock(id)()
 	return s.change(ctx, id, func(o Order, now time.Time) (Order, bool, error) {
 		next, err := o.SetStatus(to, now)
+		// The events this change causes (a refund) carry this request's id.
+		if cid := correlation.FromContext(ctx); cid != "" {
+			next.CorrelationID = cid
+		}
 		return next, next.State() != o.State(), err
 	})
 }

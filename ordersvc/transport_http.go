@@ -68,6 +68,8 @@ func ErrorToHTTP(err error) *httperr.Error {
 		return httperr.New(http.StatusBadRequest, "invalid_cursor", "The cursor is not one this API returned.")
 	case errors.Is(err, ErrIdempotencyKeyReused):
 		return httperr.New(http.StatusUnprocessableEntity, "idempotency_key_reused", "This Idempotency-Key was already used by this user with a different request.")
+	case errors.Is(err, ErrConflict):
+		return httperr.New(http.StatusConflict, "concurrent_update", "The order changed while it was being updated; try again.")
 	case errors.Is(err, ErrUnavailable):
 		return httperr.New(http.StatusServiceUnavailable, "store_unavailable", "The order store is unavailable; try again shortly.")
 	}
@@ -263,42 +265,50 @@ func withPath(base *url.URL, path func(any) string, body func(any) any) httptran
 	}
 }
 
-// decodeBody decodes a success response into v, or an error response into
-// an *httperr.Error.
-func decodeBody(resp *http.Response, v any) error {
-	if resp.StatusCode >= 400 {
-		return httperr.Decode(resp)
+// decodeBody decodes a success response into v. An error response comes
+// back as an *httperr.Error: a 4xx, the caller's mistake, as the business
+// error of the response; a 5xx as the endpoint's error, which is what a
+// circuit breaker should count.
+func decodeBody(resp *http.Response, v any) (business, err error) {
+	switch {
+	case resp.StatusCode >= 500:
+		return nil, httperr.Decode(resp)
+	case resp.StatusCode >= 400:
+		return httperr.Decode(resp), nil
 	}
 	if err := json.NewDecoder(io.LimitReader(resp.Body, 16<<20)).Decode(v); err != nil {
-		return fmt.Errorf("decode ordersvc response: %w", err)
+		return nil, fmt.Errorf("decode ordersvc response: %w", err)
 	}
-	return nil
+	return nil, nil
 }
 
 func decodeCreateOrderResponse(_ context.Context, resp *http.Response) (any, error) {
 	var b orderBody
-	if err := decodeBody(resp, &b); err != nil {
+	business, err := decodeBody(resp, &b)
+	if err != nil {
 		return nil, err
 	}
-	return CreateOrderResponse{Order: b.Order.order(), Replayed: b.Replayed}, nil
+	return CreateOrderResponse{Order: b.Order.order(), Replayed: b.Replayed, Err: business}, nil
 }
 
 func decodeOrderResponse(_ context.Context, resp *http.Response) (any, error) {
 	var b orderBody
-	if err := decodeBody(resp, &b); err != nil {
+	business, err := decodeBody(resp, &b)
+	if err != nil {
 		return nil, err
 	}
-	return OrderResponse{Order: b.Order.order()}, nil
+	return OrderResponse{Order: b.Order.order(), Err: business}, nil
 }
 
 func decodeListOrdersResponse(_ context.Context, resp *http.Response) (any, error) {
 	var b ordersBody
-	if err := decodeBody(resp, &b); err != nil {
+	business, err := decodeBody(resp, &b)
+	if err != nil {
 		return nil, err
 	}
 	orders := make([]Order, len(b.Orders))
 	for i, o := range b.Orders {
 		orders[i] = o.order()
 	}
-	return ListOrdersResponse{Page: Page{Orders: orders, NextCursor: b.NextCursor}}, nil
+	return ListOrdersResponse{Page: Page{Orders: orders, NextCursor: b.NextCursor}, Err: business}, nil
 }

@@ -17,11 +17,14 @@ const StartupTimeout = 10 * time.Second
 
 // ConnectMongo connects to MongoDB and pings it, failing fast with a message
 // that names the server (without credentials). Later outages are the
-// driver's business: it reconnects by itself.
+// driver's business: it reconnects by itself. An operation gives up after
+// 3 seconds, within the gateway's 5-second wait for ordersvc, so a client
+// learns that the store is unavailable (503) rather than that ordersvc was
+// slow (504).
 func ConnectMongo(ctx context.Context, uri string) (*mongo.Client, error) {
 	opts := options.Client().ApplyURI(uri).
-		SetServerSelectionTimeout(5 * time.Second).
-		SetTimeout(10 * time.Second)
+		SetServerSelectionTimeout(2 * time.Second).
+		SetTimeout(3 * time.Second)
 	c, err := mongo.Connect(opts)
 	if err != nil {
 		return nil, fmt.Errorf("mongodb URI %s: %w", Redact(uri), err)

@@ -48,7 +48,11 @@ func RedisClient(t testing.TB, s *devstack.RedisServer) *redis.Client {
 
 // FerretDB starts an embedded FerretDB with its files in a temporary folder
 // and returns its MongoDB URI.
-func FerretDB(t testing.TB) string {
+func FerretDB(t testing.TB) string { return FerretDBServer(t).URI }
+
+// FerretDBServer starts an embedded FerretDB with its files in a temporary
+// folder; the test may stop it.
+func FerretDBServer(t testing.TB) *devstack.FerretDB {
 	t.Helper()
 	skipShort(t)
 	f, err := devstack.StartFerretDB("127.0.0.1:0", t.TempDir(), slog.LevelError+4)
@@ -56,7 +60,7 @@ func FerretDB(t testing.TB) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(f.Stop)
-	return f.URI
+	return f
 }
 
 // Mongo returns a client of the MongoDB at uri, disconnected when the test ends.
