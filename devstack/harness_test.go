@@ -115,6 +115,7 @@ func (s *system) start(p *process) {
 	testenv.Eventually(s.t, 10*time.Second, p.name+" never became ready", func() bool {
 		select {
 		case err := <-p.done:
+			p.cancel = nil // nothing left to stop
 			s.t.Fatalf("%s exited: %v", p.name, err)
 		default:
 		}
@@ -178,12 +179,18 @@ func doHTTP(t testing.TB, base, method, path, body string, headers ...string) re
 	if err != nil {
 		t.Fatal(err)
 	}
+	return readResponse(resp)
+}
+
+func readResponse(resp *http.Response) response {
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
 	out := response{status: resp.StatusCode, header: resp.Header, raw: string(raw)}
 	_ = json.Unmarshal(raw, &out.body)
 	return out
 }
+
+func stringsReader(s string) io.Reader { return strings.NewReader(s) }
 
 // createOrder posts an order of product and returns its id.
 func (s *system) createOrder(user, product string, headers ...string) string {

@@ -45,13 +45,16 @@ type orderDoc struct {
 // db, creating its indexes.
 func NewMongoRepository(ctx context.Context, db *mongo.Database) (*MongoRepository, error) {
 	coll := db.Collection("orders")
-	_, err := coll.Indexes().CreateMany(ctx, []mongo.IndexModel{
+	// One at a time: FerretDB 1.24 drops the connection when one
+	// createIndexes command names several indexes that already exist.
+	for _, m := range []mongo.IndexModel{
 		{Keys: bson.D{{Key: "userId", Value: 1}, {Key: "createdAt", Value: -1}, {Key: "_id", Value: -1}}},
 		{Keys: bson.D{{Key: "idemScope", Value: 1}}, Options: options.Index().SetUnique(true)},
 		{Keys: bson.D{{Key: "nextPublishAt", Value: 1}}},
-	})
-	if err != nil {
-		return nil, fmt.Errorf("create order indexes: %w", err)
+	} {
+		if _, err := coll.Indexes().CreateOne(ctx, m); err != nil {
+			return nil, fmt.Errorf("create order indexes: %w", err)
+		}
 	}
 	return &MongoRepository{coll: coll}, nil
 }

@@ -19,6 +19,15 @@ func TestMemRepository(t *testing.T) {
 	testRepository(t, func(t *testing.T) ordersvc.Repository { return ordersvc.NewMemRepository() })
 }
 
+func TestMongoRepositoryStartsOnAnExistingDatabase(t *testing.T) {
+	db := testenv.Mongo(t, testenv.FerretDB(t)).Database("orders")
+	for range 2 { // a restart finds its indexes in place
+		if _, err := ordersvc.NewMongoRepository(context.Background(), db); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func TestMongoRepository(t *testing.T) {
 	uri := testenv.FerretDB(t)
 	client := testenv.Mongo(t, uri)
