@@ -209,6 +209,9 @@ func TestBadRequestsGetClearErrorsAndChangeNothing(t *testing.T) {
 		{"a forbidden transition", "PUT", "/orders", `{"orderId":"` + id + `","orderStatus":"Confirmed"}`, nil, 409, "transition_not_allowed", ""},
 		{"a PUT that is not JSON", "PUT", "/orders", `x`, []string{"Content-Type", "text/plain"}, 415, "unsupported_media_type", ""},
 		{"a wrong method", "DELETE", "/orders", "", nil, 405, "method_not_allowed", ""},
+		{"a wrong method on an order", "DELETE", "/orders/one/" + id, "", nil, 405, "method_not_allowed", ""},
+		{"a wrong method on health", "POST", "/healthz", "{}", nil, 405, "method_not_allowed", ""},
+		{"a wrong method on the document", "POST", "/api-json", "{}", nil, 405, "method_not_allowed", ""},
 		{"an unknown route", "GET", "/nothing/here", "", nil, 404, "route_not_found", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -49,6 +48,9 @@ func MakeHTTPHandler(s ordersvc.Service, checks map[string]platform.Check, logge
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		_, _ = w.Write([]byte(docs.SwaggerInfo.ReadDoc()))
 	})
+	for _, path := range []string{"/api", "/api/", "/api-json"} {
+		mux.Handle(path, httperr.MethodNotAllowed("GET"))
+	}
 	platform.MountHealth(mux, checks)
 	mux.HandleFunc("/", httperr.NotFound)
 
@@ -189,12 +191,6 @@ func decodeSetStatus(_ context.Context, r *http.Request) (any, error) {
 	return ParseSetStatus(body)
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) error {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	return json.NewEncoder(w).Encode(v)
-}
-
 func encodeCreated(logger log.Logger) httptransport.EncodeResponseFunc {
 	return func(ctx context.Context, w http.ResponseWriter, response any) error {
 		r := response.(ordersvc.CreateOrderResponse)
@@ -203,17 +199,17 @@ func encodeCreated(logger log.Logger) httptransport.EncodeResponseFunc {
 		if r.Replayed {
 			w.Header().Set("Idempotent-Replayed", "true")
 		}
-		return writeJSON(w, http.StatusCreated, CreatedOrder{OK: true, Created: CreatedID{ID: r.Order.ID}, Order: viewOf(r.Order)})
+		return platform.WriteJSON(w, http.StatusCreated, CreatedOrder{OK: true, Created: CreatedID{ID: r.Order.ID}, Order: viewOf(r.Order)})
 	}
 }
 
 func encodeOrder(ctx context.Context, w http.ResponseWriter, response any) error {
-	return writeJSON(w, http.StatusOK, OneOrder{OK: true, Order: viewOf(response.(ordersvc.OrderResponse).Order)})
+	return platform.WriteJSON(w, http.StatusOK, OneOrder{OK: true, Order: viewOf(response.(ordersvc.OrderResponse).Order)})
 }
 
 func encodeStatus(ctx context.Context, w http.ResponseWriter, response any) error {
 	o := response.(ordersvc.OrderResponse).Order
-	return writeJSON(w, http.StatusOK, OrderStatus{OK: true, OrderID: o.ID, OrderStatus: string(o.Status), PaymentStatus: string(o.PaymentStatus)})
+	return platform.WriteJSON(w, http.StatusOK, OrderStatus{OK: true, OrderID: o.ID, OrderStatus: string(o.Status), PaymentStatus: string(o.PaymentStatus)})
 }
 
 func encodeList(ctx context.Context, w http.ResponseWriter, response any) error {
@@ -226,7 +222,7 @@ func encodeList(ctx context.Context, w http.ResponseWriter, response any) error 
 	if p.NextCursor != "" {
 		list.NextCursor = &p.NextCursor
 	}
-	return writeJSON(w, http.StatusOK, list)
+	return platform.WriteJSON(w, http.StatusOK, list)
 }
 
 // statusRecorder remembers the status a handler wrote.

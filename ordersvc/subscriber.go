@@ -67,17 +67,10 @@ func decodePaymentRefunded(_ context.Context, payload []byte) (any, error) {
 	return refundRequest{OrderID: e.OrderID, CorrelationID: e.CorrelationID}, nil
 }
 
-// decodeEvent decodes payload into v and checks the type and order id of
-// its envelope m.
+// decodeEvent decodes payload into v and checks its envelope m.
 func decodeEvent(payload []byte, v any, m *event.Meta, typ string) error {
 	if err := json.Unmarshal(payload, v); err != nil {
 		return err
 	}
-	if m.Type != typ {
-		return fmt.Errorf("type %q, want %q", m.Type, typ)
-	}
-	if !ValidOrderID(m.OrderID) {
-		return fmt.Errorf("order id %q is not an order id", m.OrderID)
-	}
-	return nil
+	return m.Check(typ)
 }

@@ -3,7 +3,6 @@ package paymentsvc
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 
 	"github.com/go-kit/kit/endpoint"
@@ -42,7 +41,7 @@ func decodeOrderCreated(_ context.Context, payload []byte) (any, error) {
 	if err := json.Unmarshal(payload, &e); err != nil {
 		return nil, err
 	}
-	if err := checkMeta(e.Meta, event.TypeOrderCreated); err != nil {
+	if err := e.Check(event.TypeOrderCreated); err != nil {
 		return nil, err
 	}
 	if e.Amount <= 0 || e.Currency == "" {
@@ -59,18 +58,8 @@ func decodeOrderCancelled(_ context.Context, payload []byte) (any, error) {
 	if err := json.Unmarshal(payload, &e); err != nil {
 		return nil, err
 	}
-	if err := checkMeta(e.Meta, event.TypeOrderCancelled); err != nil {
+	if err := e.Check(event.TypeOrderCancelled); err != nil {
 		return nil, err
 	}
 	return refundRequest{OrderID: e.OrderID, CorrelationID: e.CorrelationID}, nil
-}
-
-func checkMeta(m event.Meta, typ string) error {
-	switch {
-	case m.Type != typ:
-		return fmt.Errorf("type %q, want %q", m.Type, typ)
-	case m.OrderID == "":
-		return errors.New("no orderId")
-	}
-	return nil
 }

@@ -14,6 +14,8 @@ import (
 	"github.com/oklog/run"
 	"github.com/redis/go-redis/v9"
 	"go.mongodb.org/mongo-driver/v2/mongo"
+
+	"github.com/orderflow/orderflow/transport/httperr"
 )
 
 // Listen binds addr, explaining a busy port with the flag and variable that
@@ -79,8 +81,10 @@ type Check func(ctx context.Context) error
 // its address or error.
 func MountHealth(mux *http.ServeMux, checks map[string]Check) {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]any{"ok": true})
+		WriteJSON(w, http.StatusOK, map[string]any{"ok": true})
 	})
+	mux.Handle("/healthz", httperr.MethodNotAllowed("GET"))
+	mux.Handle("/readyz", httperr.MethodNotAllowed("GET"))
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
@@ -91,14 +95,15 @@ func MountHealth(mux *http.ServeMux, checks map[string]Check) {
 				status, results[name] = http.StatusServiceUnavailable, "failing"
 			}
 		}
-		writeJSON(w, status, map[string]any{"ok": status == http.StatusOK, "checks": results})
+		WriteJSON(w, status, map[string]any{"ok": status == http.StatusOK, "checks": results})
 	})
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
+// WriteJSON writes v as the JSON body of a response with status.
+func WriteJSON(w http.ResponseWriter, status int, v any) error {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	return json.NewEncoder(w).Encode(v)
 }
 
 // DependencyChecks are the readiness checks of a service that needs MongoDB,

@@ -17,13 +17,16 @@ import (
 // the environment, a logger, then serve until SIGINT or SIGTERM. It exits 0
 // on a signal and 1 when serve fails or the configuration is bad.
 func Main(name, envPrefix string, register func(*flag.FlagSet), serve func(context.Context, log.Logger) error) {
-	fs := flag.NewFlagSet(name, flag.ExitOnError)
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	register(fs)
 	logger := NewLogger(os.Stderr, name)
 	// go-redis reports connection trouble through a process-wide logger;
 	// route it into this one so every line of the process is logfmt.
 	redis.SetLogger(redisLogger{log.With(logger, "component", "go-redis")})
-	if err := ParseFlags(fs, envPrefix, os.Args[1:]); err != nil {
+	switch err := ParseFlags(fs, envPrefix, os.Args[1:]); {
+	case errors.Is(err, flag.ErrHelp):
+		os.Exit(0)
+	case err != nil:
 		logger.Log("msg", "bad configuration", "err", err)
 		os.Exit(1)
 	}

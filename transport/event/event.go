@@ -9,6 +9,8 @@ package event
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
+	"regexp"
 	"time"
 )
 
@@ -54,6 +56,20 @@ func NewMeta(typ, orderID, correlationID string) Meta {
 		OccurredAt:    time.Now().UTC(),
 	}
 }
+
+// Check reports an envelope that is not of the contract typ, or whose
+// orderId is not an order id (a 24-hex MongoDB ObjectID).
+func (m Meta) Check(typ string) error {
+	switch {
+	case m.Type != typ:
+		return fmt.Errorf("type %q, want %q", m.Type, typ)
+	case !orderID.MatchString(m.OrderID):
+		return fmt.Errorf("orderId %q is not an order id", m.OrderID)
+	}
+	return nil
+}
+
+var orderID = regexp.MustCompile(`^[0-9a-f]{24}$`)
 
 // Money is an amount in the smallest unit of its currency (sen for MYR).
 type Money struct {

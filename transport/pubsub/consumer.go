@@ -94,14 +94,14 @@ func (c *Consumer) Run(ctx context.Context) error {
 	defer stop()
 	defer c.active.Store(false)
 
-	queues := make([]chan *redis.Message, c.workers)
+	queues := make([]chan delivery, c.workers)
 	var wg sync.WaitGroup
 	for i := range queues {
-		q := make(chan *redis.Message, 64)
+		q := make(chan delivery, 64)
 		queues[i] = q
 		wg.Go(func() {
-			for m := range q {
-				c.handle(m)
+			for d := range q {
+				c.handle(d)
 			}
 		})
 	}
@@ -143,14 +143,21 @@ func (c *Consumer) Run(ctx context.Context) error {
 				c.logger.Log("msg", "subscribed", "channels", fmtChannels(channels))
 			}
 		case *redis.Message:
-			queues[shard(m.Payload, len(queues))] <- m
+			d := delivery{msg: m}
+			_ = json.Unmarshal([]byte(m.Payload), &d.meta) // a bad payload fails in the handler's decoder
+			queues[shard(d.meta.OrderID, len(queues))] <- d
 		}
 	}
 }
 
-func (c *Consumer) handle(m *redis.Message) {
-	var meta event.Meta
-	_ = json.Unmarshal([]byte(m.Payload), &meta) // a bad payload fails in the handler's decoder
+// delivery is a received message and its envelope.
+type delivery struct {
+	msg  *redis.Message
+	meta event.Meta
+}
+
+func (c *Consumer) handle(d delivery) {
+	m, meta := d.msg, d.meta
 	logger := log.With(c.logger, "channel", m.Channel, "order_id", meta.OrderID, "correlation_id", meta.CorrelationID, "event_id", meta.EventID)
 
 	ctx, cancel := context.WithTimeout(context.Background(), c.handleTimeout)
@@ -182,13 +189,9 @@ func (c *Consumer) handle(m *redis.Message) {
 
 // shard keeps the messages of one order on one worker, so they are handled in
 // the order they arrived.
-func shard(payload string, n int) int {
-	var meta struct {
-		OrderID string `json:"orderId"`
-	}
-	_ = json.Unmarshal([]byte(payload), &meta)
+func shard(orderID string, n int) int {
 	h := fnv.New32a()
-	h.Write([]byte(meta.OrderID))
+	h.Write([]byte(orderID))
 	return int(h.Sum32() % uint32(n))
 }
 

@@ -16,8 +16,8 @@ type Handler interface {
 	ServeMessage(ctx context.Context, payload []byte) error
 }
 
-// ErrUndecodable wraps decode failures: such a message can never be handled,
-// and is logged and counted, never retried.
+// ErrUndecodable wraps decode failures: such a message can never be
+// handled; it is logged as dropped.
 var ErrUndecodable = errors.New("undecodable message")
 
 // Subscriber is a Handler that decodes a message and calls an endpoint, the
