@@ -43,6 +43,17 @@ func TestAPaidOrderEndsSuccessPaid(t *testing.T) {
 		t.Errorf("GET /orders/one: want 200 Paid, have %d %s", one.status, one.raw)
 	}
 
+	// Each service counts what it did.
+	for base, want := range map[string]string{
+		s.gatewayURL:                `gateway_http_requests_total{method="POST",route="POST /orders",status="201"} 1`,
+		"http://" + s.orders.addr:   `ordersvc_messages_total{channel="payments.processed",result="handled"} 1`,
+		"http://" + s.payments.addr: `paymentsvc_messages_total{channel="orders.created",result="handled"} 1`,
+	} {
+		if m := doHTTP(t, base, "GET", "/metrics", ""); !strings.Contains(m.raw, want) {
+			t.Errorf("%s/metrics lacks %s", base, want)
+		}
+	}
+
 	// One request id follows the order through all three services.
 	reqID := r.header.Get("X-Request-Id")
 	for _, svc := range []string{"gateway", "ordersvc", "paymentsvc"} {

@@ -49,7 +49,7 @@ func Run(ctx context.Context, cfg Config, logger log.Logger) error {
 	checks := map[string]platform.Check{
 		"ordersvc": func(ctx context.Context) error { return ping(ctx, httpClient, cfg.OrdersURL+"/healthz") },
 	}
-	h := MakeHTTPHandler(orders, checks, logger)
+	h := MakeHTTPHandler(orders, checks, platform.NewMetrics("gateway"), logger)
 	ln, err := platform.Listen(cfg.HTTPAddr, "http.addr", platform.EnvName(EnvPrefix, "http.addr"))
 	if err != nil {
 		return err

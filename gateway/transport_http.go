@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/go-kit/kit/metrics"
 	httptransport "github.com/go-kit/kit/transport/http"
 	"github.com/go-kit/log"
 	httpSwagger "github.com/swaggo/http-swagger/v2"
@@ -22,8 +23,8 @@ import (
 
 // MakeHTTPHandler returns the public API on top of s (ordersvc's client),
 // with /healthz, /readyz (passing when every check does), the Swagger UI at
-// /api and the OpenAPI document at /api-json.
-func MakeHTTPHandler(s ordersvc.Service, checks map[string]platform.Check, logger log.Logger) http.Handler {
+// /api, the OpenAPI document at /api-json, and the metrics of m at /metrics.
+func MakeHTTPHandler(s ordersvc.Service, checks map[string]platform.Check, m *platform.Metrics, logger log.Logger) http.Handler {
 	e := ordersvc.MakeServerEndpoints(s)
 	opts := []httptransport.ServerOption{
 		httptransport.ServerErrorHandler(httperr.LogServerErrors(logger, errorToHTTP)),
@@ -52,9 +53,14 @@ func MakeHTTPHandler(s ordersvc.Service, checks map[string]platform.Check, logge
 		mux.Handle(path, httperr.MethodNotAllowed("GET"))
 	}
 	platform.MountHealth(mux, checks)
+	mux.Handle("GET /metrics", m.Handler())
 	mux.HandleFunc("/", httperr.NotFound)
 
-	return correlation.Middleware(accessLog(logger, recoverer(logger, mux)))
+	observed := observe(logger,
+		m.Counter("http_requests_total", "Requests of the public API, by route, method and status.", "route", "method", "status"),
+		m.Histogram("http_request_duration_seconds", "Duration of requests of the public API, by route.", "route"),
+		recoverer(logger, mux))
+	return correlation.Middleware(observed)
 }
 
 // errorToHTTP maps errors to what a client sees: ordersvc's own errors pass
@@ -236,17 +242,27 @@ func (r *statusRecorder) WriteHeader(status int) {
 	r.ResponseWriter.WriteHeader(status)
 }
 
-// accessLog logs every request, with its request id as correlation_id.
-func accessLog(logger log.Logger, next http.Handler) http.Handler {
+// observe counts, times and logs every request, with its request id as
+// correlation_id. Requests are labelled by route pattern, not path, so that
+// order ids do not make a metric series each.
+func observe(logger log.Logger, requests metrics.Counter, latency metrics.Histogram, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		begin := time.Now()
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(rec, r)
-		if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {
+		took := time.Since(begin)
+		route := r.Pattern // set by the mux
+		if route == "" || route == "/" {
+			route = "unmatched"
+		}
+		requests.With("route", route, "method", r.Method, "status", strconv.Itoa(rec.status)).Add(1)
+		latency.With("route", route).Observe(took.Seconds())
+		switch r.URL.Path {
+		case "/healthz", "/readyz", "/metrics":
 			return
 		}
 		logger.Log("msg", "request", "method", r.Method, "path", r.URL.Path, "status", rec.status,
-			"correlation_id", correlation.FromContext(r.Context()), "took", time.Since(begin))
+			"correlation_id", correlation.FromContext(r.Context()), "took", took)
 	})
 }
 

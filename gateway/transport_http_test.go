@@ -38,7 +38,7 @@ func gatewayTo(t *testing.T, ordersURL string, timeout time.Duration) *httptest.
 	if err != nil {
 		t.Fatal(err)
 	}
-	gw := httptest.NewServer(gateway.MakeHTTPHandler(client, map[string]platform.Check{}, log.NewNopLogger()))
+	gw := httptest.NewServer(gateway.MakeHTTPHandler(client, map[string]platform.Check{}, platform.NewMetrics("gateway"), log.NewNopLogger()))
 	t.Cleanup(gw.Close)
 	return gw
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/go-kit/kit/metrics"
 	"github.com/go-kit/log"
 )
 
@@ -11,15 +12,17 @@ import (
 // paymentsvc past its NextPublishAt: Redis pub/sub drops messages nobody was
 // subscribed for, so the stored order, not the message, drives the flow.
 type Redeliverer struct {
-	svc      *OrderService
-	interval time.Duration
-	batch    int
-	logger   log.Logger
+	svc          *OrderService
+	interval     time.Duration
+	batch        int
+	redeliveries metrics.Counter
+	logger       log.Logger
 }
 
-// NewRedeliverer returns a Redeliverer that looks for due orders every interval.
-func NewRedeliverer(svc *OrderService, interval time.Duration, logger log.Logger) *Redeliverer {
-	return &Redeliverer{svc: svc, interval: interval, batch: 100, logger: logger}
+// NewRedeliverer returns a Redeliverer that looks for due orders every
+// interval and counts the orders it republishes in redeliveries.
+func NewRedeliverer(svc *OrderService, interval time.Duration, redeliveries metrics.Counter, logger log.Logger) *Redeliverer {
+	return &Redeliverer{svc: svc, interval: interval, batch: 100, redeliveries: redeliveries, logger: logger}
 }
 
 // Run redelivers until ctx is cancelled.
@@ -53,8 +56,12 @@ func (r *Redeliverer) RedeliverDue(ctx context.Context) error {
 		return err
 	}
 	for _, o := range due {
-		if err := r.svc.Redeliver(ctx, o); err != nil {
+		claimed, err := r.svc.Redeliver(ctx, o)
+		if err != nil {
 			return err
+		}
+		if claimed {
+			r.redeliveries.Add(1)
 		}
 	}
 	return nil

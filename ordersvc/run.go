@@ -74,13 +74,25 @@ func Run(ctx context.Context, cfg Config, logger log.Logger) error {
 	if err != nil {
 		return err
 	}
+	m := platform.NewMetrics("ordersvc")
 	svc := NewService(repo, NewEventPublisher(pubsub.NewPublisher(rdb)), cfg.Backoff, logger)
 	consumer := pubsub.NewConsumer(rdb, MakeEventHandlers(svc), log.With(logger, "component", "subscriber"),
-		pubsub.ClaimEvents("ordersvc", 10*time.Minute))
-	redeliverer := NewRedeliverer(svc, cfg.RedeliverInterval, log.With(logger, "component", "redeliverer"))
+		pubsub.ClaimEvents("ordersvc", 10*time.Minute),
+		pubsub.Instrument(m.Counter("messages_total", "Payment events received, by channel and result.", "channel", "result")))
+	redeliverer := NewRedeliverer(svc, cfg.RedeliverInterval,
+		m.Counter("redeliveries_total", "Order events published again because paymentsvc had not answered."),
+		log.With(logger, "component", "redeliverer"))
+
+	var api Service = svc
+	api = LoggingMiddleware(log.With(logger, "component", "api"))(api)
+	api = InstrumentingMiddleware(
+		m.Counter("api_requests_total", "Calls of the order API, by method and failure.", "method", "error"),
+		m.Histogram("api_request_duration_seconds", "Duration of calls of the order API.", "method", "error"),
+	)(api)
 
 	mux := http.NewServeMux()
-	MakeHTTPHandler(mux, MakeServerEndpoints(LoggingMiddleware(log.With(logger, "component", "api"))(svc)), logger)
+	MakeHTTPHandler(mux, MakeServerEndpoints(api), logger)
+	mux.Handle("GET /metrics", m.Handler())
 	platform.MountHealth(mux, platform.DependencyChecks(mongoClient, rdb, consumer.Active))
 	mux.HandleFunc("/", httperr.NotFound)
 	ln, err := platform.Listen(cfg.HTTPAddr, "http.addr", platform.EnvName(EnvPrefix, "http.addr"))

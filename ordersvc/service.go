@@ -305,18 +305,19 @@ func (s *OrderService) publish(ctx context.Context, o Order) {
 }
 
 // Redeliver publishes again the awaited event of a due order, once across all
-// replicas: it first claims the order by moving its NextPublishAt.
-func (s *OrderService) Redeliver(ctx context.Context, o Order) error {
+// replicas: it first claims the order by moving its NextPublishAt. It
+// reports whether this replica claimed it.
+func (s *OrderService) Redeliver(ctx context.Context, o Order) (bool, error) {
 	defer s.locks.Lock(o.ID)()
 	attempts := o.PublishAttempts + 1
 	next := s.now().Add(s.backoff.Delay(attempts))
 	claimed, err := s.repo.Reschedule(ctx, o.ID, o.NextPublishAt, next, attempts)
 	if err != nil || !claimed {
-		return err
+		return false, err
 	}
 	o.NextPublishAt, o.PublishAttempts = next, attempts
 	s.publish(ctx, o)
-	return nil
+	return true, nil
 }
 
 // requestHash identifies a create request by its normalised content, so

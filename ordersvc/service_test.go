@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-kit/kit/metrics/discard"
 	"github.com/go-kit/log"
 
 	"github.com/orderflow/orderflow/ordersvc"
@@ -83,7 +84,7 @@ func TestCreateOrderSucceedsWhenPublishingFails(t *testing.T) {
 	events.mu.Lock()
 	events.fail = false
 	events.mu.Unlock()
-	r := ordersvc.NewRedeliverer(svc, time.Millisecond, log.NewNopLogger())
+	r := ordersvc.NewRedeliverer(svc, time.Millisecond, discard.NewCounter(), log.NewNopLogger())
 	deadline := time.Now().Add(2 * time.Second)
 	for created, _ := events.counts(); created == 0; created, _ = events.counts() {
 		if time.Now().After(deadline) {
@@ -189,7 +190,7 @@ func TestTwoReplicasRedeliverADueOrderOnce(t *testing.T) {
 	var wg sync.WaitGroup
 	for _, svc := range []*ordersvc.OrderService{a, b} {
 		wg.Go(func() {
-			if err := svc.Redeliver(ctx, stored); err != nil {
+			if _, err := svc.Redeliver(ctx, stored); err != nil {
 				t.Error(err)
 			}
 		})

@@ -61,11 +61,14 @@ func Run(ctx context.Context, cfg Config, logger log.Logger) error {
 	if err != nil {
 		return err
 	}
+	m := platform.NewMetrics("paymentsvc")
 	svc := NewService(repo, DemoCharger{}, NewEventPublisher(pubsub.NewPublisher(rdb)), cfg.ChargeLease, logger)
 	consumer := pubsub.NewConsumer(rdb, MakeEventHandlers(svc), log.With(logger, "component", "subscriber"),
-		pubsub.ClaimEvents("paymentsvc", cfg.ClaimTTL))
+		pubsub.ClaimEvents("paymentsvc", cfg.ClaimTTL),
+		pubsub.Instrument(m.Counter("messages_total", "Order events received, by channel and result.", "channel", "result")))
 
 	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", m.Handler())
 	platform.MountHealth(mux, platform.DependencyChecks(mongoClient, rdb, consumer.Active))
 	mux.HandleFunc("/", httperr.NotFound)
 	ln, err := platform.Listen(cfg.HTTPAddr, "http.addr", platform.EnvName(EnvPrefix, "http.addr"))

@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/go-kit/kit/metrics"
+	"github.com/go-kit/kit/metrics/discard"
 	"github.com/go-kit/log"
 	"github.com/redis/go-redis/v9"
 
@@ -33,6 +35,7 @@ type Consumer struct {
 	workers       int
 	pingInterval  time.Duration
 	handleTimeout time.Duration
+	messages      metrics.Counter
 	active        atomic.Bool
 }
 
@@ -55,6 +58,13 @@ func Workers(n int) ConsumerOption {
 	}
 }
 
+// Instrument counts every message by channel and result: handled, failed
+// (the sender's redelivery retries), dropped (it can never be handled) or
+// elsewhere (another replica of the group claimed it).
+func Instrument(messages metrics.Counter) ConsumerOption {
+	return func(c *Consumer) { c.messages = messages }
+}
+
 // PingInterval sets how long a quiet subscription waits before it checks the
 // connection with a PING (default 5s).
 func PingInterval(d time.Duration) ConsumerOption {
@@ -70,6 +80,7 @@ func NewConsumer(client *redis.Client, handlers map[string]Handler, logger log.L
 		workers:       8,
 		pingInterval:  5 * time.Second,
 		handleTimeout: 30 * time.Second,
+		messages:      discard.NewCounter(),
 	}
 	for _, opt := range opts {
 		opt(c)
@@ -170,21 +181,26 @@ func (c *Consumer) handle(d delivery) {
 			// Handling twice is safe, losing the message is not.
 			logger.Log("msg", "event claim failed, handling anyway", "err", err)
 		case !ok:
+			c.count(m.Channel, "elsewhere")
 			return // another replica of the group has it
 		}
 	}
 
-	h, ok := c.handlers[m.Channel]
-	if !ok {
-		return
-	}
-	if err := h.ServeMessage(ctx, []byte(m.Payload)); err != nil {
-		if errors.Is(err, ErrUndecodable) {
-			logger.Log("msg", "message dropped: it can never be handled", "err", err)
-			return
-		}
+	err := c.handlers[m.Channel].ServeMessage(ctx, []byte(m.Payload))
+	switch {
+	case err == nil:
+		c.count(m.Channel, "handled")
+	case errors.Is(err, ErrUndecodable):
+		c.count(m.Channel, "dropped")
+		logger.Log("msg", "message dropped: it can never be handled", "err", err)
+	default:
+		c.count(m.Channel, "failed")
 		logger.Log("msg", "message not handled; the sender's redelivery will retry", "err", err)
 	}
+}
+
+func (c *Consumer) count(channel, result string) {
+	c.messages.With("channel", channel, "result", result).Add(1)
 }
 
 // shard keeps the messages of one order on one worker, so they are handled in
