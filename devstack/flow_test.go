@@ -130,13 +130,17 @@ func TestIdempotencyKeyReplaysTheFirstOrder(t *testing.T) {
 	s := startSystem(t, true)
 	body := `{"userId":"u1","productId":"1","productName":"Keyboard","totalOrderAmount":"RM 99"}`
 	first := s.do("POST", "/orders", body, "Idempotency-Key", "checkout-7")
-	again := s.do("POST", "/orders", body, "Idempotency-Key", "checkout-7")
-	if first.status != http.StatusCreated || again.status != http.StatusCreated {
-		t.Fatalf("want 201 twice, have %d and %d", first.status, again.status)
+	if first.status != http.StatusCreated {
+		t.Fatalf("want 201, have %d %s", first.status, first.raw)
 	}
-	id := first.body["created"].(map[string]any)["id"]
-	if again.body["created"].(map[string]any)["id"] != id || again.header.Get("Idempotent-Replayed") != "true" {
-		t.Errorf("want the first order %v replayed, have %s with Idempotent-Replayed=%q", id, again.raw, again.header.Get("Idempotent-Replayed"))
+	id := first.body["created"].(map[string]any)["id"].(string)
+	s.waitStatus(id, "Success", "Paid", settle)
+	again := s.do("POST", "/orders", body, "Idempotency-Key", "checkout-7")
+	if again.status != http.StatusCreated || again.header.Get("Idempotent-Replayed") != "true" || again.header.Get("Location") != first.header.Get("Location") {
+		t.Errorf("want 201 replayed with the first Location, have %d %v", again.status, again.header)
+	}
+	if again.body["created"].(map[string]any)["id"] != id || again.body["order"].(map[string]any)["orderStatus"] != "Processing" {
+		t.Errorf("want the first answer again (order %s, Processing), have %s", id, again.raw)
 	}
 	changed := s.do("POST", "/orders", strings.Replace(body, "RM 99", "RM 98", 1), "Idempotency-Key", "checkout-7")
 	if changed.status != http.StatusUnprocessableEntity || changed.body["error"].(map[string]any)["code"] != "idempotency_key_reused" {

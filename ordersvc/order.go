@@ -77,6 +77,14 @@ func (o Order) Awaiting() bool {
 	return o.PaymentStatus == Pending || o.PaymentStatus == Refunding
 }
 
+// AsCreated returns the order as it was when it was created, before its
+// payment or a client changed it: what the answer to its creation showed.
+func (o Order) AsCreated() Order {
+	o.Status, o.PaymentStatus, o.UpdatedAt = Processing, Pending, o.CreatedAt
+	o.PaymentID, o.DeclineReason = "", ""
+	return o
+}
+
 // TransitionError is the error of a status change the lifecycle forbids.
 type TransitionError struct {
 	From, To Status

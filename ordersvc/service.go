@@ -24,7 +24,8 @@ import (
 // Service is the order API the gateway calls.
 type Service interface {
 	// CreateOrder stores a new order and asks for its payment. A retry with
-	// the same idempotency key returns the first order and replayed true.
+	// the same idempotency key returns the first answer again, the order as
+	// it was created, and replayed true.
 	CreateOrder(ctx context.Context, n NewOrder) (o Order, replayed bool, err error)
 	GetOrder(ctx context.Context, id string) (Order, error)
 	// ListOrders returns a page of the user's orders, newest first. An empty
@@ -160,7 +161,7 @@ func (s *OrderService) replay(ctx context.Context, n NewOrder, hash string) (Ord
 	if o.RequestHash != hash {
 		return Order{}, false, ErrIdempotencyKeyReused
 	}
-	return o, true, nil
+	return o.AsCreated(), true, nil
 }
 
 // GetOrder implements Service.
