@@ -28,7 +28,7 @@ func (s *system) publish(channel string, v any) {
 func (s *system) paymentRecords(orderID string) int64 {
 	s.t.Helper()
 	n, err := testenv.Mongo(s.t, s.mongoURI).Database("payments").Collection("payments").
-		CountDocuments(context.Background(), bson.D{{Key: "orderId", Value: orderID}})
+		CountDocuments(context.Background(), bson.D{{Key: "_id", Value: orderID}})
 	if err != nil {
 		s.t.Fatal(err)
 	}

@@ -11,9 +11,21 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
-// MongoRepository is the Repository on a MongoDB collection.
+// MongoRepository is the Repository on MongoDB. Orders live in the
+// "orders" collection; when each awaited event is published again lives in a
+// small "outbox" collection, one entry per order that awaits paymentsvc,
+// keyed by order id.
+//
+// The outbox keeps the redeliverer's query off the orders: it reads only the
+// few orders in flight, however many are stored (FerretDB scans a whole
+// collection for any query that is not by _id). An order and its entry are
+// two documents, so they are written in the order that loses nothing: the
+// entry is written before the order starts to await, and deleted after it
+// stops. A crash in between leaves an entry whose order awaits nothing (or
+// does not exist); Due deletes such entries when it meets them.
 type MongoRepository struct {
-	coll *mongo.Collection
+	orders *mongo.Collection
+	outbox *mongo.Collection
 }
 
 // orderDoc is an order as stored.
@@ -34,29 +46,36 @@ type orderDoc struct {
 	// IdemScope is unique. It is the user's idempotency key when the request
 	// had one, else the order's own id: MongoDB's partial indexes would say
 	// this better, but FerretDB has none, and every order needs a value.
-	IdemScope       string     `bson:"idemScope"`
-	IdempotencyKey  string     `bson:"idempotencyKey,omitempty"`
-	RequestHash     string     `bson:"requestHash"`
-	NextPublishAt   *time.Time `bson:"nextPublishAt,omitempty"`
-	PublishAttempts int        `bson:"publishAttempts"`
+	IdemScope      string `bson:"idemScope"`
+	IdempotencyKey string `bson:"idempotencyKey,omitempty"`
+	RequestHash    string `bson:"requestHash"`
 }
 
-// NewMongoRepository returns a MongoRepository on the "orders" collection of
-// db, creating its indexes.
+// outboxDoc says when an order's awaited event is published again.
+type outboxDoc struct {
+	OrderID       string    `bson:"_id"`
+	NextPublishAt time.Time `bson:"nextPublishAt"`
+	Attempts      int       `bson:"attempts"`
+}
+
+// NewMongoRepository returns a MongoRepository on db, creating its indexes.
 func NewMongoRepository(ctx context.Context, db *mongo.Database) (*MongoRepository, error) {
-	coll := db.Collection("orders")
+	r := &MongoRepository{orders: db.Collection("orders"), outbox: db.Collection("outbox")}
 	// One at a time: FerretDB 1.24 drops the connection when one
 	// createIndexes command names several indexes that already exist.
-	for _, m := range []mongo.IndexModel{
-		{Keys: bson.D{{Key: "userId", Value: 1}, {Key: "createdAt", Value: -1}, {Key: "_id", Value: -1}}},
-		{Keys: bson.D{{Key: "idemScope", Value: 1}}, Options: options.Index().SetUnique(true)},
-		{Keys: bson.D{{Key: "nextPublishAt", Value: 1}}},
+	for _, ix := range []struct {
+		coll  *mongo.Collection
+		model mongo.IndexModel
+	}{
+		{r.orders, mongo.IndexModel{Keys: bson.D{{Key: "userId", Value: 1}, {Key: "createdAt", Value: -1}, {Key: "_id", Value: -1}}}},
+		{r.orders, mongo.IndexModel{Keys: bson.D{{Key: "idemScope", Value: 1}}, Options: options.Index().SetUnique(true)}},
+		{r.outbox, mongo.IndexModel{Keys: bson.D{{Key: "nextPublishAt", Value: 1}}}},
 	} {
-		if _, err := coll.Indexes().CreateOne(ctx, m); err != nil {
+		if _, err := ix.coll.Indexes().CreateOne(ctx, ix.model); err != nil {
 			return nil, fmt.Errorf("create order indexes: %w", err)
 		}
 	}
-	return &MongoRepository{coll: coll}, nil
+	return r, nil
 }
 
 func idemScope(userID, key, id string) string {
@@ -78,7 +97,7 @@ func toDoc(o Order) (orderDoc, error) {
 		PaymentID: o.PaymentID, DeclineReason: o.DeclineReason, CorrelationID: o.CorrelationID,
 		CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt,
 		IdemScope: idemScope(o.UserID, o.IdempotencyKey, o.ID), IdempotencyKey: o.IdempotencyKey,
-		RequestHash: o.RequestHash, NextPublishAt: timePtr(o.NextPublishAt), PublishAttempts: o.PublishAttempts,
+		RequestHash: o.RequestHash,
 	}
 	return d, nil
 }
@@ -89,19 +108,9 @@ func (d orderDoc) order() Order {
 		Amount: Sen(d.AmountSen), Status: Status(d.OrderStatus), PaymentStatus: PaymentStatus(d.PaymentStatus),
 		PaymentID: d.PaymentID, DeclineReason: d.DeclineReason, CorrelationID: d.CorrelationID,
 		CreatedAt: d.CreatedAt.UTC(), UpdatedAt: d.UpdatedAt.UTC(),
-		IdempotencyKey: d.IdempotencyKey, RequestHash: d.RequestHash, PublishAttempts: d.PublishAttempts,
-	}
-	if d.NextPublishAt != nil {
-		o.NextPublishAt = d.NextPublishAt.UTC()
+		IdempotencyKey: d.IdempotencyKey, RequestHash: d.RequestHash,
 	}
 	return o
-}
-
-func timePtr(t time.Time) *time.Time {
-	if t.IsZero() {
-		return nil
-	}
-	return &t
 }
 
 // storeErr turns a driver error into one of the repository's.
@@ -125,16 +134,32 @@ func (r *MongoRepository) Create(ctx context.Context, o Order) error {
 	if err != nil {
 		return err
 	}
-	_, err = r.coll.InsertOne(ctx, d)
+	if err := r.schedule(ctx, o); err != nil {
+		return err
+	}
+	if _, err = r.orders.InsertOne(ctx, d); err != nil {
+		_ = r.unschedule(ctx, o.ID) // best effort: Due deletes what is left
+		return storeErr(err)
+	}
+	return nil
+}
+
+// schedule writes the outbox entry of an order that awaits paymentsvc.
+func (r *MongoRepository) schedule(ctx context.Context, o Order) error {
+	if o.NextPublishAt.IsZero() {
+		return nil
+	}
+	_, err := r.outbox.UpdateOne(ctx,
+		bson.D{{Key: "_id", Value: o.ID}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "nextPublishAt", Value: o.NextPublishAt}, {Key: "attempts", Value: o.PublishAttempts}}}},
+		options.UpdateOne().SetUpsert(true))
 	return storeErr(err)
 }
 
-func (r *MongoRepository) findOne(ctx context.Context, filter bson.D) (Order, error) {
-	var d orderDoc
-	if err := r.coll.FindOne(ctx, filter).Decode(&d); err != nil {
-		return Order{}, storeErr(err)
-	}
-	return d.order(), nil
+// unschedule deletes an order's outbox entry.
+func (r *MongoRepository) unschedule(ctx context.Context, id string) error {
+	_, err := r.outbox.DeleteOne(ctx, bson.D{{Key: "_id", Value: id}})
+	return storeErr(err)
 }
 
 // Get implements Repository.
@@ -143,15 +168,39 @@ func (r *MongoRepository) Get(ctx context.Context, id string) (Order, error) {
 	if err != nil {
 		return Order{}, ErrNotFound
 	}
-	return r.findOne(ctx, bson.D{{Key: "_id", Value: oid}})
+	var d orderDoc
+	if err := r.orders.FindOne(ctx, bson.D{{Key: "_id", Value: oid}}).Decode(&d); err != nil {
+		return Order{}, storeErr(err)
+	}
+	return r.withSchedule(ctx, d.order())
+}
+
+// withSchedule adds an awaiting order's redelivery time from the outbox.
+func (r *MongoRepository) withSchedule(ctx context.Context, o Order) (Order, error) {
+	if !o.Awaiting() {
+		return o, nil
+	}
+	var e outboxDoc
+	switch err := r.outbox.FindOne(ctx, bson.D{{Key: "_id", Value: o.ID}}).Decode(&e); {
+	case errors.Is(err, mongo.ErrNoDocuments):
+		return o, nil
+	case err != nil:
+		return Order{}, storeErr(err)
+	}
+	o.NextPublishAt, o.PublishAttempts = e.NextPublishAt.UTC(), e.Attempts
+	return o, nil
 }
 
 // GetByIdempotencyKey implements Repository.
 func (r *MongoRepository) GetByIdempotencyKey(ctx context.Context, userID, key string) (Order, error) {
-	return r.findOne(ctx, bson.D{{Key: "idemScope", Value: idemScope(userID, key, "")}})
+	var d orderDoc
+	if err := r.orders.FindOne(ctx, bson.D{{Key: "idemScope", Value: idemScope(userID, key, "")}}).Decode(&d); err != nil {
+		return Order{}, storeErr(err)
+	}
+	return r.withSchedule(ctx, d.order())
 }
 
-// List implements Repository.
+// List implements Repository. Listed orders carry no redelivery time.
 func (r *MongoRepository) List(ctx context.Context, userID string, after Position, limit int) ([]Order, error) {
 	filter := bson.D{{Key: "userId", Value: userID}}
 	if !after.IsZero() {
@@ -167,11 +216,7 @@ func (r *MongoRepository) List(ctx context.Context, userID string, after Positio
 	opts := options.Find().
 		SetSort(bson.D{{Key: "createdAt", Value: -1}, {Key: "_id", Value: -1}}).
 		SetLimit(int64(limit))
-	return r.find(ctx, filter, opts)
-}
-
-func (r *MongoRepository) find(ctx context.Context, filter bson.D, opts *options.FindOptionsBuilder) ([]Order, error) {
-	cur, err := r.coll.Find(ctx, filter, opts)
+	cur, err := r.orders.Find(ctx, filter, opts)
 	if err != nil {
 		return nil, storeErr(err)
 	}
@@ -186,33 +231,28 @@ func (r *MongoRepository) find(ctx context.Context, filter bson.D, opts *options
 	return orders, nil
 }
 
-// Update implements Repository.
+// Update implements Repository. An order that starts or keeps awaiting gets
+// its outbox entry first; one that stops loses it after.
 func (r *MongoRepository) Update(ctx context.Context, o Order, from State) error {
 	d, err := toDoc(o)
 	if err != nil {
 		return err
 	}
-	set := bson.D{
+	if err := r.schedule(ctx, o); err != nil {
+		return err
+	}
+	res, err := r.orders.UpdateOne(ctx, bson.D{
+		{Key: "_id", Value: d.ID},
+		{Key: "orderStatus", Value: string(from.Status)},
+		{Key: "paymentStatus", Value: string(from.PaymentStatus)},
+	}, bson.D{{Key: "$set", Value: bson.D{
 		{Key: "orderStatus", Value: d.OrderStatus},
 		{Key: "paymentStatus", Value: d.PaymentStatus},
 		{Key: "paymentId", Value: d.PaymentID},
 		{Key: "declineReason", Value: d.DeclineReason},
 		{Key: "correlationId", Value: d.CorrelationID},
 		{Key: "updatedAt", Value: d.UpdatedAt},
-		{Key: "publishAttempts", Value: d.PublishAttempts},
-	}
-	update := bson.D{{Key: "$set", Value: set}}
-	if d.NextPublishAt != nil {
-		set = append(set, bson.E{Key: "nextPublishAt", Value: *d.NextPublishAt})
-		update = bson.D{{Key: "$set", Value: set}}
-	} else {
-		update = append(update, bson.E{Key: "$unset", Value: bson.D{{Key: "nextPublishAt", Value: ""}}})
-	}
-	res, err := r.coll.UpdateOne(ctx, bson.D{
-		{Key: "_id", Value: d.ID},
-		{Key: "orderStatus", Value: string(from.Status)},
-		{Key: "paymentStatus", Value: string(from.PaymentStatus)},
-	}, update)
+	}}})
 	if err != nil {
 		return storeErr(err)
 	}
@@ -222,24 +262,52 @@ func (r *MongoRepository) Update(ctx context.Context, o Order, from State) error
 		}
 		return ErrConflict
 	}
+	if o.NextPublishAt.IsZero() {
+		return r.unschedule(ctx, o.ID)
+	}
 	return nil
 }
 
-// Due implements Repository.
+// Due implements Repository. It deletes the outbox entries it meets whose
+// order awaits nothing, left by a crash between two writes.
 func (r *MongoRepository) Due(ctx context.Context, now time.Time, limit int) ([]Order, error) {
-	opts := options.Find().SetSort(bson.D{{Key: "nextPublishAt", Value: 1}}).SetLimit(int64(limit))
-	return r.find(ctx, bson.D{{Key: "nextPublishAt", Value: bson.D{{Key: "$lte", Value: now}}}}, opts)
+	cur, err := r.outbox.Find(ctx,
+		bson.D{{Key: "nextPublishAt", Value: bson.D{{Key: "$lte", Value: now}}}},
+		options.Find().SetSort(bson.D{{Key: "nextPublishAt", Value: 1}}).SetLimit(int64(limit)))
+	if err != nil {
+		return nil, storeErr(err)
+	}
+	var entries []outboxDoc
+	if err := cur.All(ctx, &entries); err != nil {
+		return nil, storeErr(err)
+	}
+	var due []Order
+	for _, e := range entries {
+		o, err := r.Get(ctx, e.OrderID)
+		switch {
+		case errors.Is(err, ErrNotFound) || (err == nil && !o.Awaiting()):
+			_, err = r.outbox.DeleteOne(ctx, bson.D{{Key: "_id", Value: e.OrderID}, {Key: "nextPublishAt", Value: e.NextPublishAt}})
+			if err != nil {
+				return nil, storeErr(err)
+			}
+			continue
+		case err != nil:
+			return nil, err
+		}
+		o.NextPublishAt, o.PublishAttempts = e.NextPublishAt.UTC(), e.Attempts
+		due = append(due, o)
+	}
+	return due, nil
 }
 
 // Reschedule implements Repository.
 func (r *MongoRepository) Reschedule(ctx context.Context, id string, from, next time.Time, attempts int) (bool, error) {
-	oid, err := bson.ObjectIDFromHex(id)
-	if err != nil || from.IsZero() {
+	if from.IsZero() {
 		return false, nil
 	}
-	res, err := r.coll.UpdateOne(ctx,
-		bson.D{{Key: "_id", Value: oid}, {Key: "nextPublishAt", Value: from}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "nextPublishAt", Value: next}, {Key: "publishAttempts", Value: attempts}}}})
+	res, err := r.outbox.UpdateOne(ctx,
+		bson.D{{Key: "_id", Value: id}, {Key: "nextPublishAt", Value: from}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "nextPublishAt", Value: next}, {Key: "attempts", Value: attempts}}}})
 	if err != nil {
 		return false, storeErr(err)
 	}

@@ -208,3 +208,31 @@ func testRepository(t *testing.T, newRepo func(*testing.T) ordersvc.Repository) 
 		}
 	})
 }
+
+func TestMongoRepositoryCleansOutboxEntriesLeftByACrash(t *testing.T) {
+	ctx := context.Background()
+	db := testenv.Mongo(t, testenv.FerretDB(t)).Database("orders")
+	repo, err := ordersvc.NewMongoRepository(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	settled := newOrder("u1", t0)
+	settled.Status, settled.PaymentStatus = ordersvc.Success, ordersvc.Paid
+	if err := repo.Create(ctx, settled); err != nil {
+		t.Fatal(err)
+	}
+	// A crash between settling these orders (or creating the second) and
+	// deleting their outbox entries.
+	for _, id := range []string{settled.ID, bson.NewObjectID().Hex()} {
+		if _, err := db.Collection("outbox").InsertOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "nextPublishAt", Value: t0}, {Key: "attempts", Value: 0}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	due, err := repo.Due(ctx, t0.Add(time.Second), 10)
+	if err != nil || len(due) != 0 {
+		t.Fatalf("want nothing due, have %v (%v)", due, err)
+	}
+	if n, _ := db.Collection("outbox").CountDocuments(ctx, bson.D{}); n != 0 {
+		t.Errorf("want the stale entries deleted, have %d left", n)
+	}
+}

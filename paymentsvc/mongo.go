@@ -8,18 +8,19 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
-// MongoRepository is the Repository on a MongoDB collection. A unique index
-// on orderId makes "at most one payment per order" hold across replicas.
+// MongoRepository is the Repository on a MongoDB collection. A payment's
+// _id is its order's id, so "at most one payment per order" is the primary
+// key's uniqueness, and every lookup is by _id (the one kind FerretDB does
+// not answer by scanning every document).
 type MongoRepository struct {
 	coll *mongo.Collection
 }
 
 type paymentDoc struct {
-	ID            bson.ObjectID `bson:"_id"`
-	OrderID       string        `bson:"orderId"`
+	OrderID       string        `bson:"_id"`
+	ID            bson.ObjectID `bson:"paymentId"`
 	UserID        string        `bson:"userId"`
 	ProductID     string        `bson:"productId"`
 	Amount        int64         `bson:"amount"`
@@ -33,17 +34,9 @@ type paymentDoc struct {
 }
 
 // NewMongoRepository returns a MongoRepository on the "payments" collection
-// of db, creating its indexes.
-func NewMongoRepository(ctx context.Context, db *mongo.Database) (*MongoRepository, error) {
-	coll := db.Collection("payments")
-	_, err := coll.Indexes().CreateOne(ctx, mongo.IndexModel{
-		Keys:    bson.D{{Key: "orderId", Value: 1}},
-		Options: options.Index().SetUnique(true),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("create payment indexes: %w", err)
-	}
-	return &MongoRepository{coll: coll}, nil
+// of db.
+func NewMongoRepository(db *mongo.Database) *MongoRepository {
+	return &MongoRepository{coll: db.Collection("payments")}
 }
 
 // Create implements Repository.
@@ -66,7 +59,7 @@ func (r *MongoRepository) Create(ctx context.Context, p Payment) error {
 // GetByOrder implements Repository.
 func (r *MongoRepository) GetByOrder(ctx context.Context, orderID string) (Payment, error) {
 	var d paymentDoc
-	err := r.coll.FindOne(ctx, bson.D{{Key: "orderId", Value: orderID}}).Decode(&d)
+	err := r.coll.FindOne(ctx, bson.D{{Key: "_id", Value: orderID}}).Decode(&d)
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return Payment{}, ErrNotFound
 	}
@@ -84,7 +77,7 @@ func (r *MongoRepository) GetByOrder(ctx context.Context, orderID string) (Payme
 func (r *MongoRepository) Update(ctx context.Context, p Payment, from Payment) error {
 	res, err := r.coll.UpdateOne(ctx,
 		bson.D{
-			{Key: "orderId", Value: from.OrderID},
+			{Key: "_id", Value: from.OrderID},
 			{Key: "status", Value: string(from.Status)},
 			{Key: "leaseUntil", Value: from.LeaseUntil},
 		},

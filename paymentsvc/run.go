@@ -57,10 +57,7 @@ func Run(ctx context.Context, cfg Config, logger log.Logger) error {
 	}
 	defer rdb.Close()
 
-	repo, err := NewMongoRepository(ctx, mongoClient.Database(cfg.MongoDatabase))
-	if err != nil {
-		return err
-	}
+	repo := NewMongoRepository(mongoClient.Database(cfg.MongoDatabase))
 	m := platform.NewMetrics("paymentsvc")
 	svc := NewService(repo, DemoCharger{}, NewEventPublisher(pubsub.NewPublisher(rdb)), cfg.ChargeLease, logger)
 	consumer := pubsub.NewConsumer(rdb, MakeEventHandlers(svc), log.With(logger, "component", "subscriber"),

@@ -63,11 +63,7 @@ func (o *outbox) PaymentRefunded(_ context.Context, p paymentsvc.Payment) (int64
 
 func newRepo(t *testing.T) *paymentsvc.MongoRepository {
 	client := testenv.Mongo(t, testenv.FerretDB(t))
-	repo, err := paymentsvc.NewMongoRepository(context.Background(), client.Database("payments"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return repo
+	return paymentsvc.NewMongoRepository(client.Database("payments"))
 }
 
 func request(product string) paymentsvc.ChargeRequest {
