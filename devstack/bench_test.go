@@ -29,7 +29,7 @@ func (s *system) fill(b *testing.B, n int) {
 			{Key: "amountSen", Value: int64(9900)}, {Key: "currency", Value: "MYR"},
 			{Key: "orderStatus", Value: "Success"}, {Key: "paymentStatus", Value: "Paid"},
 			{Key: "createdAt", Value: now}, {Key: "updatedAt", Value: now},
-			{Key: "idemScope", Value: "o:" + id.Hex()}, {Key: "requestHash", Value: "h"},
+			{Key: "requestHash", Value: "h"},
 		}
 	}
 	if n > 0 {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -167,7 +168,9 @@ func TestKillingAnyPartMidFlowLosesNothing(t *testing.T) {
 }
 
 // createWithRetry posts an order until the gateway answers 201, as a careful
-// client does: the Idempotency-Key makes every retry safe.
+// client does: the Idempotency-Key makes every retry safe. It retries 5xx
+// answers, and the 409 of a key whose first request is still in progress
+// (or died: the key is then taken over after a few seconds).
 func createWithRetry(ctx context.Context, t *testing.T, base, body, key string) string {
 	for ctx.Err() == nil {
 		req, _ := http.NewRequestWithContext(ctx, "POST", base+"/orders", stringsReader(body))
@@ -179,7 +182,8 @@ func createWithRetry(ctx context.Context, t *testing.T, base, body, key string) 
 			if r.status == http.StatusCreated {
 				return r.body["created"].(map[string]any)["id"].(string)
 			}
-			if r.status < 500 {
+			inProgress := r.status == http.StatusConflict && strings.Contains(r.raw, "idempotency_key_in_progress")
+			if r.status < 500 && !inProgress {
 				t.Errorf("POST %s: %d %s", key, r.status, r.raw)
 				return ""
 			}

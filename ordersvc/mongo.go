@@ -14,7 +14,8 @@ import (
 // MongoRepository is the Repository on MongoDB. Orders live in the
 // "orders" collection; when each awaited event is published again lives in a
 // small "outbox" collection, one entry per order that awaits paymentsvc,
-// keyed by order id.
+// keyed by order id; and each Idempotency-Key in "idempotency_keys", keyed by
+// user and key, naming its order.
 //
 // The outbox keeps the redeliverer's query off the orders: it reads only the
 // few orders in flight, however many are stored (FerretDB scans a whole
@@ -22,10 +23,15 @@ import (
 // two documents, so they are written in the order that loses nothing: the
 // entry is written before the order starts to await, and deleted after it
 // stops. A crash in between leaves an entry whose order awaits nothing (or
-// does not exist); Due deletes such entries when it meets them.
+// does not exist); Due deletes such entries when it meets them. A key is
+// written before its order: a crash in between leaves a key without an order,
+// which answers ErrInProgress until it is older than orphanAfter, and is
+// then taken over by the next request with that key.
 type MongoRepository struct {
-	orders *mongo.Collection
-	outbox *mongo.Collection
+	orders      *mongo.Collection
+	outbox      *mongo.Collection
+	keys        *mongo.Collection
+	orphanAfter time.Duration
 }
 
 // orderDoc is an order as stored.
@@ -43,12 +49,21 @@ type orderDoc struct {
 	CorrelationID string        `bson:"correlationId,omitempty"`
 	CreatedAt     time.Time     `bson:"createdAt"`
 	UpdatedAt     time.Time     `bson:"updatedAt"`
-	// IdemScope is unique. It is the user's idempotency key when the request
-	// had one, else the order's own id: MongoDB's partial indexes would say
-	// this better, but FerretDB has none, and every order needs a value.
-	IdemScope      string `bson:"idemScope"`
+	// IdempotencyKey and RequestHash are the request that created the order.
 	IdempotencyKey string `bson:"idempotencyKey,omitempty"`
 	RequestHash    string `bson:"requestHash"`
+}
+
+// orphanAfter is how old a key without an order must be before another
+// request takes it over. A live request stores its order within three
+// MongoDB operations of 3 seconds each (platform.ConnectMongo), well inside.
+const orphanAfter = 15 * time.Second
+
+// keyDoc names the order a user's Idempotency-Key created.
+type keyDoc struct {
+	Scope     string    `bson:"_id"` // user and key
+	OrderID   string    `bson:"orderId"`
+	CreatedAt time.Time `bson:"createdAt"`
 }
 
 // outboxDoc says when an order's awaited event is published again.
@@ -60,7 +75,20 @@ type outboxDoc struct {
 
 // NewMongoRepository returns a MongoRepository on db, creating its indexes.
 func NewMongoRepository(ctx context.Context, db *mongo.Database) (*MongoRepository, error) {
-	r := &MongoRepository{orders: db.Collection("orders"), outbox: db.Collection("outbox")}
+	r := &MongoRepository{
+		orders:      db.Collection("orders"),
+		outbox:      db.Collection("outbox"),
+		keys:        db.Collection("idempotency_keys"),
+		orphanAfter: orphanAfter,
+	}
+	// Create the collections now: FerretDB fails some of the concurrent
+	// first inserts that would create a collection.
+	for _, name := range []string{"orders", "outbox", "idempotency_keys"} {
+		var cmdErr mongo.CommandError
+		if err := db.CreateCollection(ctx, name); err != nil && !(errors.As(err, &cmdErr) && cmdErr.Code == 48) { // NamespaceExists
+			return nil, fmt.Errorf("create collection %s: %w", name, err)
+		}
+	}
 	// One at a time: FerretDB 1.24 drops the connection when one
 	// createIndexes command names several indexes that already exist.
 	for _, ix := range []struct {
@@ -68,7 +96,6 @@ func NewMongoRepository(ctx context.Context, db *mongo.Database) (*MongoReposito
 		model mongo.IndexModel
 	}{
 		{r.orders, mongo.IndexModel{Keys: bson.D{{Key: "userId", Value: 1}, {Key: "createdAt", Value: -1}, {Key: "_id", Value: -1}}}},
-		{r.orders, mongo.IndexModel{Keys: bson.D{{Key: "idemScope", Value: 1}}, Options: options.Index().SetUnique(true)}},
 		{r.outbox, mongo.IndexModel{Keys: bson.D{{Key: "nextPublishAt", Value: 1}}}},
 	} {
 		if _, err := ix.coll.Indexes().CreateOne(ctx, ix.model); err != nil {
@@ -78,12 +105,8 @@ func NewMongoRepository(ctx context.Context, db *mongo.Database) (*MongoReposito
 	return r, nil
 }
 
-func idemScope(userID, key, id string) string {
-	if key == "" {
-		return "o:" + id
-	}
-	return "u:" + userID + "/" + key
-}
+// scope is the _id of a user's key; a userId has no "/".
+func scope(userID, key string) string { return userID + "/" + key }
 
 func toDoc(o Order) (orderDoc, error) {
 	id, err := bson.ObjectIDFromHex(o.ID)
@@ -96,8 +119,8 @@ func toDoc(o Order) (orderDoc, error) {
 		OrderStatus: string(o.Status), PaymentStatus: string(o.PaymentStatus),
 		PaymentID: o.PaymentID, DeclineReason: o.DeclineReason, CorrelationID: o.CorrelationID,
 		CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt,
-		IdemScope: idemScope(o.UserID, o.IdempotencyKey, o.ID), IdempotencyKey: o.IdempotencyKey,
-		RequestHash: o.RequestHash,
+		IdempotencyKey: o.IdempotencyKey,
+		RequestHash:    o.RequestHash,
 	}
 	return d, nil
 }
@@ -134,12 +157,45 @@ func (r *MongoRepository) Create(ctx context.Context, o Order) error {
 	if err != nil {
 		return err
 	}
+	if o.IdempotencyKey != "" {
+		if err := r.claimKey(ctx, o); err != nil {
+			return err
+		}
+	}
 	if err := r.schedule(ctx, o); err != nil {
 		return err
 	}
 	if _, err = r.orders.InsertOne(ctx, d); err != nil {
 		_ = r.unschedule(ctx, o.ID) // best effort: Due deletes what is left
 		return storeErr(err)
+	}
+	return nil
+}
+
+// claimKey records that o's key names o, or returns ErrDuplicate when it
+// names another order already. A key whose order was never written (its
+// request died in between) is taken over once it is older than orphanAfter.
+func (r *MongoRepository) claimKey(ctx context.Context, o Order) error {
+	k := keyDoc{Scope: scope(o.UserID, o.IdempotencyKey), OrderID: o.ID, CreatedAt: o.CreatedAt}
+	_, err := r.keys.InsertOne(ctx, k)
+	if !mongo.IsDuplicateKeyError(err) {
+		return storeErr(err)
+	}
+	var old keyDoc
+	if err := r.keys.FindOne(ctx, bson.D{{Key: "_id", Value: k.Scope}}).Decode(&old); err != nil {
+		return storeErr(err)
+	}
+	if _, err := r.Get(ctx, old.OrderID); !errors.Is(err, ErrNotFound) || time.Since(old.CreatedAt) < r.orphanAfter {
+		return ErrDuplicate
+	}
+	res, err := r.keys.UpdateOne(ctx,
+		bson.D{{Key: "_id", Value: k.Scope}, {Key: "orderId", Value: old.OrderID}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "orderId", Value: k.OrderID}, {Key: "createdAt", Value: k.CreatedAt}}}})
+	if err != nil {
+		return storeErr(err)
+	}
+	if res.ModifiedCount == 0 { // another request took it over first
+		return ErrDuplicate
 	}
 	return nil
 }
@@ -193,11 +249,15 @@ func (r *MongoRepository) withSchedule(ctx context.Context, o Order) (Order, err
 
 // GetByIdempotencyKey implements Repository.
 func (r *MongoRepository) GetByIdempotencyKey(ctx context.Context, userID, key string) (Order, error) {
-	var d orderDoc
-	if err := r.orders.FindOne(ctx, bson.D{{Key: "idemScope", Value: idemScope(userID, key, "")}}).Decode(&d); err != nil {
+	var k keyDoc
+	if err := r.keys.FindOne(ctx, bson.D{{Key: "_id", Value: scope(userID, key)}}).Decode(&k); err != nil {
 		return Order{}, storeErr(err)
 	}
-	return r.withSchedule(ctx, d.order())
+	o, err := r.Get(ctx, k.OrderID)
+	if errors.Is(err, ErrNotFound) {
+		return Order{}, ErrInProgress
+	}
+	return o, err
 }
 
 // List implements Repository. Listed orders carry no redelivery time.

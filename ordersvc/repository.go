@@ -14,7 +14,9 @@ type Repository interface {
 	Create(ctx context.Context, o Order) error
 	// Get returns the order with id, or ErrNotFound.
 	Get(ctx context.Context, id string) (Order, error)
-	// GetByIdempotencyKey returns the user's order created with key, or ErrNotFound.
+	// GetByIdempotencyKey returns the user's order created with key, or
+	// ErrNotFound, or ErrInProgress while the request that claimed the key
+	// has not stored its order.
 	GetByIdempotencyKey(ctx context.Context, userID, key string) (Order, error)
 	// List returns up to limit of the user's orders, newest first, starting
 	// after the position after (zero: from the newest).
@@ -45,6 +47,9 @@ func (p Position) IsZero() bool { return p.ID == "" }
 var (
 	ErrDuplicate = errors.New("duplicate idempotency key")
 	ErrConflict  = errors.New("order changed concurrently")
+	// ErrInProgress means the idempotency key was claimed by a request that
+	// has not finished storing its order (or died doing it).
+	ErrInProgress = errors.New("a request with this idempotency key is in progress")
 	// ErrUnavailable wraps failures to reach the store.
 	ErrUnavailable = errors.New("order store unavailable")
 )

@@ -236,3 +236,31 @@ func TestMongoRepositoryCleansOutboxEntriesLeftByACrash(t *testing.T) {
 		t.Errorf("want the stale entries deleted, have %d left", n)
 	}
 }
+
+func TestMongoRepositoryTakesOverAKeyWhoseRequestDied(t *testing.T) {
+	ctx := context.Background()
+	db := testenv.Mongo(t, testenv.FerretDB(t)).Database("orders")
+	repo, err := ordersvc.NewMongoRepository(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A request claimed the key, then died before storing its order.
+	_, err = db.Collection("idempotency_keys").InsertOne(ctx, bson.D{
+		{Key: "_id", Value: "u1/key-1"}, {Key: "orderId", Value: bson.NewObjectID().Hex()}, {Key: "createdAt", Value: time.Now().Add(-time.Hour)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := repo.GetByIdempotencyKey(ctx, "u1", "key-1"); !errors.Is(err, ordersvc.ErrInProgress) {
+		t.Fatalf("want ErrInProgress, have %v", err)
+	}
+	retry := newOrder("u1", t0)
+	retry.IdempotencyKey = "key-1"
+	if err := repo.Create(ctx, retry); err != nil {
+		t.Fatalf("the retry takes the orphaned key over: have %v", err)
+	}
+	have, err := repo.GetByIdempotencyKey(ctx, "u1", "key-1")
+	if err != nil || have.ID != retry.ID {
+		t.Errorf("want order %s, have %s (%v)", retry.ID, have.ID, err)
+	}
+}

@@ -116,8 +116,10 @@ func (s *OrderService) CreateOrder(ctx context.Context, n NewOrder) (Order, bool
 	}
 	hash := requestHash(n)
 	if n.IdempotencyKey != "" {
+		// A key in progress may be an orphan of a request that died: Create
+		// takes it over once it is old enough, or says it is not.
 		o, replayed, err := s.replay(ctx, n, hash)
-		if replayed || !errors.Is(err, ErrNotFound) {
+		if replayed || !(errors.Is(err, ErrNotFound) || errors.Is(err, ErrInProgress)) {
 			return o, replayed, err
 		}
 	}
