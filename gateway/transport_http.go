@@ -91,6 +91,7 @@ var errBadOrderID = httperr.New(http.StatusBadRequest, "invalid_order_id", "The 
 //	@Success		201				{object}	CreatedOrder
 //	@Header			201				{string}	Location			"/orders/one/{id}"
 //	@Failure		400				{object}	ErrorBody			"invalid JSON or fields"
+//	@Failure		409				{object}	ErrorBody			"a request with this Idempotency-Key is still in progress: retry"
 //	@Failure		413				{object}	ErrorBody			"body over 16 KiB"
 //	@Failure		415				{object}	ErrorBody			"not JSON"
 //	@Failure		422				{object}	ErrorBody			"Idempotency-Key reused with another body"

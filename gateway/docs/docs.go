@@ -132,6 +132,12 @@ const docTemplate = `{
                             "$ref": "#/definitions/Error"
                         }
                     },
+                    "409": {
+                        "description": "a request with this Idempotency-Key is still in progress: retry",
+                        "schema": {
+                            "$ref": "#/definitions/Error"
+                        }
+                    },
                     "413": {
                         "description": "body over 16 KiB",
                         "schema": {
