@@ -20,19 +20,27 @@ import (
 // The outbox keeps the redeliverer's query off the orders: it reads only the
 // few orders in flight, however many are stored (FerretDB scans a whole
 // collection for any query that is not by _id). An order and its entry are
-// two documents, so they are written in the order that loses nothing: the
-// entry is written before the order starts to await, and deleted after it
-// stops. A crash in between leaves an entry whose order awaits nothing (or
-// does not exist); Due deletes such entries when it meets them. A key is
-// written before its order: a crash in between leaves a key without an order,
-// which answers ErrInProgress until it is older than orphanAfter, and is
-// then taken over by the next request with that key.
+// two documents, written in the order that loses nothing: an entry is
+// written before its order starts to await, and deleted, on the condition
+// that it still awaits what the order awaited, after the order stops. Due
+// deletes entries that a crash left behind, once they are older than
+// outboxGrace. A key is likewise written before its order; a retry that
+// finds a key without its order stores the order under the key's order id,
+// so that one key never makes two orders.
 type MongoRepository struct {
-	orders      *mongo.Collection
-	outbox      *mongo.Collection
-	keys        *mongo.Collection
-	orphanAfter time.Duration
+	orders *mongo.Collection
+	outbox *mongo.Collection
+	keys   *mongo.Collection
 }
+
+// outboxGrace is how long an outbox entry whose order does not await (yet)
+// is kept before Due deletes it: far longer than the three MongoDB operations
+// of 3 seconds each (platform.ConnectMongo) that separate an entry from its
+// order's write.
+const outboxGrace = 5 * time.Minute
+
+// recheckAfter is when Due looks again at an entry it could not settle.
+const recheckAfter = 5 * time.Second
 
 // orderDoc is an order as stored.
 type orderDoc struct {
@@ -54,32 +62,29 @@ type orderDoc struct {
 	RequestHash    string `bson:"requestHash"`
 }
 
-// orphanAfter is how old a key without an order must be before another
-// request takes it over. A live request stores its order within three
-// MongoDB operations of 3 seconds each (platform.ConnectMongo), well inside.
-const orphanAfter = 15 * time.Second
-
 // keyDoc names the order a user's Idempotency-Key created.
 type keyDoc struct {
-	Scope     string    `bson:"_id"` // user and key
-	OrderID   string    `bson:"orderId"`
-	CreatedAt time.Time `bson:"createdAt"`
+	Scope       string    `bson:"_id"` // user and key
+	OrderID     string    `bson:"orderId"`
+	RequestHash string    `bson:"requestHash"`
+	CreatedAt   time.Time `bson:"createdAt"`
 }
 
 // outboxDoc says when an order's awaited event is published again.
 type outboxDoc struct {
 	OrderID       string    `bson:"_id"`
+	Awaits        string    `bson:"awaits"` // the payment status: Pending or Refunding
 	NextPublishAt time.Time `bson:"nextPublishAt"`
 	Attempts      int       `bson:"attempts"`
+	WrittenAt     time.Time `bson:"writtenAt"`
 }
 
 // NewMongoRepository returns a MongoRepository on db, creating its indexes.
 func NewMongoRepository(ctx context.Context, db *mongo.Database) (*MongoRepository, error) {
 	r := &MongoRepository{
-		orders:      db.Collection("orders"),
-		outbox:      db.Collection("outbox"),
-		keys:        db.Collection("idempotency_keys"),
-		orphanAfter: orphanAfter,
+		orders: db.Collection("orders"),
+		outbox: db.Collection("outbox"),
+		keys:   db.Collection("idempotency_keys"),
 	}
 	// Create the collections now: FerretDB fails some of the concurrent
 	// first inserts that would create a collection.
@@ -165,18 +170,17 @@ func (r *MongoRepository) Create(ctx context.Context, o Order) error {
 	if err := r.schedule(ctx, o); err != nil {
 		return err
 	}
-	if _, err = r.orders.InsertOne(ctx, d); err != nil {
-		_ = r.unschedule(ctx, o.ID) // best effort: Due deletes what is left
-		return storeErr(err)
-	}
-	return nil
+	// On failure the entry stays: the insert may have happened all the same,
+	// and Due deletes the entry of an order that never was.
+	_, err = r.orders.InsertOne(ctx, d)
+	return storeErr(err)
 }
 
-// claimKey records that o's key names o, or returns ErrDuplicate when it
-// names another order already. A key whose order was never written (its
-// request died in between) is taken over once it is older than orphanAfter.
+// claimKey records that o's key names o. A key that names o already is a
+// claim of an earlier request for the same order, which this one completes;
+// a key that names another order is ErrDuplicate.
 func (r *MongoRepository) claimKey(ctx context.Context, o Order) error {
-	k := keyDoc{Scope: scope(o.UserID, o.IdempotencyKey), OrderID: o.ID, CreatedAt: o.CreatedAt}
+	k := keyDoc{Scope: scope(o.UserID, o.IdempotencyKey), OrderID: o.ID, RequestHash: o.RequestHash, CreatedAt: o.CreatedAt}
 	_, err := r.keys.InsertOne(ctx, k)
 	if !mongo.IsDuplicateKeyError(err) {
 		return storeErr(err)
@@ -185,16 +189,7 @@ func (r *MongoRepository) claimKey(ctx context.Context, o Order) error {
 	if err := r.keys.FindOne(ctx, bson.D{{Key: "_id", Value: k.Scope}}).Decode(&old); err != nil {
 		return storeErr(err)
 	}
-	if _, err := r.Get(ctx, old.OrderID); !errors.Is(err, ErrNotFound) || time.Since(old.CreatedAt) < r.orphanAfter {
-		return ErrDuplicate
-	}
-	res, err := r.keys.UpdateOne(ctx,
-		bson.D{{Key: "_id", Value: k.Scope}, {Key: "orderId", Value: old.OrderID}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "orderId", Value: k.OrderID}, {Key: "createdAt", Value: k.CreatedAt}}}})
-	if err != nil {
-		return storeErr(err)
-	}
-	if res.ModifiedCount == 0 { // another request took it over first
+	if old.OrderID != o.ID {
 		return ErrDuplicate
 	}
 	return nil
@@ -207,14 +202,20 @@ func (r *MongoRepository) schedule(ctx context.Context, o Order) error {
 	}
 	_, err := r.outbox.UpdateOne(ctx,
 		bson.D{{Key: "_id", Value: o.ID}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "nextPublishAt", Value: o.NextPublishAt}, {Key: "attempts", Value: o.PublishAttempts}}}},
+		bson.D{{Key: "$set", Value: bson.D{
+			{Key: "awaits", Value: string(o.PaymentStatus)},
+			{Key: "nextPublishAt", Value: o.NextPublishAt},
+			{Key: "attempts", Value: o.PublishAttempts},
+			{Key: "writtenAt", Value: time.Now().UTC()},
+		}}},
 		options.UpdateOne().SetUpsert(true))
 	return storeErr(err)
 }
 
-// unschedule deletes an order's outbox entry.
-func (r *MongoRepository) unschedule(ctx context.Context, id string) error {
-	_, err := r.outbox.DeleteOne(ctx, bson.D{{Key: "_id", Value: id}})
+// unschedule deletes the outbox entry of an order that stopped awaiting
+// status, unless another writer has made it await something else since.
+func (r *MongoRepository) unschedule(ctx context.Context, id string, status PaymentStatus) error {
+	_, err := r.outbox.DeleteOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "awaits", Value: string(status)}})
 	return storeErr(err)
 }
 
@@ -255,7 +256,7 @@ func (r *MongoRepository) GetByIdempotencyKey(ctx context.Context, userID, key s
 	}
 	o, err := r.Get(ctx, k.OrderID)
 	if errors.Is(err, ErrNotFound) {
-		return Order{}, ErrInProgress
+		return Order{ID: k.OrderID, UserID: userID, IdempotencyKey: key, RequestHash: k.RequestHash}, ErrInProgress
 	}
 	return o, err
 }
@@ -322,14 +323,16 @@ func (r *MongoRepository) Update(ctx context.Context, o Order, from State) error
 		}
 		return ErrConflict
 	}
-	if o.NextPublishAt.IsZero() {
-		return r.unschedule(ctx, o.ID)
+	if o.NextPublishAt.IsZero() && (from.PaymentStatus == Pending || from.PaymentStatus == Refunding) {
+		return r.unschedule(ctx, o.ID, from.PaymentStatus)
 	}
 	return nil
 }
 
-// Due implements Repository. It deletes the outbox entries it meets whose
-// order awaits nothing, left by a crash between two writes.
+// Due implements Repository. It settles the entries that do not belong to an
+// awaiting order: deleted when their order has moved past what they await,
+// or when they are older than outboxGrace; looked at again later when their
+// order's write may still be on its way.
 func (r *MongoRepository) Due(ctx context.Context, now time.Time, limit int) ([]Order, error) {
 	cur, err := r.outbox.Find(ctx,
 		bson.D{{Key: "nextPublishAt", Value: bson.D{{Key: "$lte", Value: now}}}},
@@ -344,18 +347,26 @@ func (r *MongoRepository) Due(ctx context.Context, now time.Time, limit int) ([]
 	var due []Order
 	for _, e := range entries {
 		o, err := r.Get(ctx, e.OrderID)
-		switch {
-		case errors.Is(err, ErrNotFound) || (err == nil && !o.Awaiting()):
-			_, err = r.outbox.DeleteOne(ctx, bson.D{{Key: "_id", Value: e.OrderID}, {Key: "nextPublishAt", Value: e.NextPublishAt}})
-			if err != nil {
-				return nil, storeErr(err)
-			}
-			continue
-		case err != nil:
+		if err != nil && !errors.Is(err, ErrNotFound) {
 			return nil, err
 		}
-		o.NextPublishAt, o.PublishAttempts = e.NextPublishAt.UTC(), e.Attempts
-		due = append(due, o)
+		if err == nil && o.Awaiting() {
+			o.NextPublishAt, o.PublishAttempts = e.NextPublishAt.UTC(), e.Attempts
+			due = append(due, o)
+			continue
+		}
+		// The order is missing, or awaits nothing; a refund may be about to
+		// start on a paid order.
+		pending := errors.Is(err, ErrNotFound) || (e.Awaits == string(Refunding) && o.PaymentStatus == Paid)
+		filter := bson.D{{Key: "_id", Value: e.OrderID}, {Key: "nextPublishAt", Value: e.NextPublishAt}}
+		if pending && now.Sub(e.WrittenAt) < outboxGrace {
+			_, err = r.outbox.UpdateOne(ctx, filter, bson.D{{Key: "$set", Value: bson.D{{Key: "nextPublishAt", Value: now.Add(recheckAfter)}}}})
+		} else {
+			_, err = r.outbox.DeleteOne(ctx, filter)
+		}
+		if err != nil {
+			return nil, storeErr(err)
+		}
 	}
 	return due, nil
 }

@@ -9,14 +9,14 @@ import (
 // Repository stores orders. Every change is a single-document conditional
 // update, so replicas and redelivered events never overwrite each other.
 type Repository interface {
-	// Create stores a new order. It returns ErrDuplicate when the user already
-	// has an order with the same idempotency key.
+	// Create stores a new order. It returns ErrDuplicate when an order with
+	// its id exists, or when its idempotency key names another order.
 	Create(ctx context.Context, o Order) error
 	// Get returns the order with id, or ErrNotFound.
 	Get(ctx context.Context, id string) (Order, error)
 	// GetByIdempotencyKey returns the user's order created with key, or
-	// ErrNotFound, or ErrInProgress while the request that claimed the key
-	// has not stored its order.
+	// ErrNotFound. While the request that claimed the key has not stored its
+	// order, it returns ErrInProgress with the order's id and request hash.
 	GetByIdempotencyKey(ctx context.Context, userID, key string) (Order, error)
 	// List returns up to limit of the user's orders, newest first, starting
 	// after the position after (zero: from the newest).
@@ -45,10 +45,10 @@ func (p Position) IsZero() bool { return p.ID == "" }
 
 // Repository errors.
 var (
-	ErrDuplicate = errors.New("duplicate idempotency key")
+	ErrDuplicate = errors.New("duplicate order or idempotency key")
 	ErrConflict  = errors.New("order changed concurrently")
 	// ErrInProgress means the idempotency key was claimed by a request that
-	// has not finished storing its order (or died doing it).
+	// has not stored its order yet (or died before it did).
 	ErrInProgress = errors.New("a request with this idempotency key is in progress")
 	// ErrUnavailable wraps failures to reach the store.
 	ErrUnavailable = errors.New("order store unavailable")

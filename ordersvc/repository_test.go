@@ -237,7 +237,7 @@ func TestMongoRepositoryCleansOutboxEntriesLeftByACrash(t *testing.T) {
 	}
 }
 
-func TestMongoRepositoryTakesOverAKeyWhoseRequestDied(t *testing.T) {
+func TestMongoRepositoryLetsARetryCompleteAKeyWhoseRequestDied(t *testing.T) {
 	ctx := context.Background()
 	db := testenv.Mongo(t, testenv.FerretDB(t)).Database("orders")
 	repo, err := ordersvc.NewMongoRepository(ctx, db)
@@ -245,22 +245,67 @@ func TestMongoRepositoryTakesOverAKeyWhoseRequestDied(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A request claimed the key, then died before storing its order.
+	orphan := bson.NewObjectID().Hex()
 	_, err = db.Collection("idempotency_keys").InsertOne(ctx, bson.D{
-		{Key: "_id", Value: "u1/key-1"}, {Key: "orderId", Value: bson.NewObjectID().Hex()}, {Key: "createdAt", Value: time.Now().Add(-time.Hour)},
+		{Key: "_id", Value: "u1/key-1"}, {Key: "orderId", Value: orphan}, {Key: "requestHash", Value: "h"}, {Key: "createdAt", Value: t0},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := repo.GetByIdempotencyKey(ctx, "u1", "key-1"); !errors.Is(err, ordersvc.ErrInProgress) {
-		t.Fatalf("want ErrInProgress, have %v", err)
+	inProgress, err := repo.GetByIdempotencyKey(ctx, "u1", "key-1")
+	if !errors.Is(err, ordersvc.ErrInProgress) || inProgress.ID != orphan || inProgress.RequestHash != "h" {
+		t.Fatalf("want ErrInProgress naming %s, have %+v (%v)", orphan, inProgress, err)
 	}
 	retry := newOrder("u1", t0)
-	retry.IdempotencyKey = "key-1"
+	retry.ID, retry.IdempotencyKey = orphan, "key-1"
 	if err := repo.Create(ctx, retry); err != nil {
-		t.Fatalf("the retry takes the orphaned key over: have %v", err)
+		t.Fatalf("the retry stores the order under the key's id: have %v", err)
+	}
+	if err := repo.Create(ctx, retry); !errors.Is(err, ordersvc.ErrDuplicate) {
+		t.Errorf("a second store of the same order: want ErrDuplicate, have %v", err)
+	}
+	other := newOrder("u1", t0)
+	other.IdempotencyKey = "key-1"
+	if err := repo.Create(ctx, other); !errors.Is(err, ordersvc.ErrDuplicate) {
+		t.Errorf("another order with the key: want ErrDuplicate, have %v", err)
 	}
 	have, err := repo.GetByIdempotencyKey(ctx, "u1", "key-1")
-	if err != nil || have.ID != retry.ID {
-		t.Errorf("want order %s, have %s (%v)", retry.ID, have.ID, err)
+	if err != nil || have.ID != orphan {
+		t.Errorf("want order %s, have %s (%v)", orphan, have.ID, err)
+	}
+}
+
+func TestMongoRepositoryKeepsAnEntryWhoseOrderIsAboutToAwait(t *testing.T) {
+	ctx := context.Background()
+	db := testenv.Mongo(t, testenv.FerretDB(t)).Database("orders")
+	repo, err := ordersvc.NewMongoRepository(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	paid := newOrder("u1", t0)
+	paid.Status, paid.PaymentStatus = ordersvc.Success, ordersvc.Paid
+	if err := repo.Create(ctx, paid); err != nil {
+		t.Fatal(err)
+	}
+	// A cancel wrote the refund's entry; its update of the order is on its way.
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	_, err = db.Collection("outbox").InsertOne(ctx, bson.D{
+		{Key: "_id", Value: paid.ID}, {Key: "awaits", Value: "Refunding"},
+		{Key: "nextPublishAt", Value: now}, {Key: "attempts", Value: 0}, {Key: "writtenAt", Value: now},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if due, err := repo.Due(ctx, now, 10); err != nil || len(due) != 0 {
+		t.Fatalf("want nothing due yet, have %v (%v)", due, err)
+	}
+	refunding := paid
+	refunding.Status, refunding.PaymentStatus, refunding.NextPublishAt = ordersvc.Cancelled, ordersvc.Refunding, now
+	if err := repo.Update(ctx, refunding, paid.State()); err != nil {
+		t.Fatal(err)
+	}
+	due, err := repo.Due(ctx, now.Add(time.Minute), 10)
+	if err != nil || len(due) != 1 || due[0].ID != paid.ID {
+		t.Errorf("want the refunding order due, have %v (%v)", due, err)
 	}
 }

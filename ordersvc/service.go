@@ -115,18 +115,24 @@ func (s *OrderService) CreateOrder(ctx context.Context, n NewOrder) (Order, bool
 		return Order{}, false, &ValidationError{Fields: fields}
 	}
 	hash := requestHash(n)
+	id := bson.NewObjectID().Hex()
 	if n.IdempotencyKey != "" {
-		// A key in progress may be an orphan of a request that died: Create
-		// takes it over once it is old enough, or says it is not.
+		defer s.locks.Lock(n.UserID + "/" + n.IdempotencyKey)()
 		o, replayed, err := s.replay(ctx, n, hash)
-		if replayed || !(errors.Is(err, ErrNotFound) || errors.Is(err, ErrInProgress)) {
+		switch {
+		case errors.Is(err, ErrInProgress):
+			// The key names an order not stored yet: its request is still
+			// at it, or died. Store the order under that id: whichever of
+			// the two requests stores it second finds it there, and replays.
+			id = o.ID
+		case !errors.Is(err, ErrNotFound):
 			return o, replayed, err
 		}
 	}
 
 	now := s.now()
 	o := Order{
-		ID:             bson.NewObjectID().Hex(),
+		ID:             id,
 		UserID:         n.UserID,
 		ProductID:      n.ProductID,
 		ProductName:    n.ProductName,
@@ -141,7 +147,7 @@ func (s *OrderService) CreateOrder(ctx context.Context, n NewOrder) (Order, bool
 	}
 	s.schedule(&o, now)
 	if err := s.repo.Create(ctx, o); err != nil {
-		if errors.Is(err, ErrDuplicate) { // a concurrent retry with the same key won
+		if errors.Is(err, ErrDuplicate) && n.IdempotencyKey != "" { // another request with the key won
 			return s.replay(ctx, n, hash)
 		}
 		return Order{}, false, err
@@ -154,14 +160,18 @@ func (s *OrderService) CreateOrder(ctx context.Context, n NewOrder) (Order, bool
 	return o, false, nil
 }
 
-// replay returns the order an earlier request with n's idempotency key created.
+// replay returns the order an earlier request with n's idempotency key
+// created. While that order is not stored yet it returns its id with
+// ErrInProgress.
 func (s *OrderService) replay(ctx context.Context, n NewOrder, hash string) (Order, bool, error) {
 	o, err := s.repo.GetByIdempotencyKey(ctx, n.UserID, n.IdempotencyKey)
-	if err != nil {
+	switch {
+	case err != nil && !errors.Is(err, ErrInProgress):
 		return Order{}, false, err
-	}
-	if o.RequestHash != hash {
+	case o.RequestHash != hash:
 		return Order{}, false, ErrIdempotencyKeyReused
+	case err != nil:
+		return o, false, err
 	}
 	return o.AsCreated(), true, nil
 }
