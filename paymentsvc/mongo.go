@@ -12,8 +12,8 @@ import (
 
 // MongoRepository is the Repository on a MongoDB collection. A payment's
 // _id is its order's id, so "at most one payment per order" is the primary
-// key's uniqueness, and every lookup is by _id (the one kind FerretDB does
-// not answer by scanning every document).
+// key's uniqueness, and a lookup is by _id (the one query FerretDB answers
+// without reading every document; its conditional updates still read them).
 type MongoRepository struct {
 	coll *mongo.Collection
 }

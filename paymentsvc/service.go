@@ -156,7 +156,9 @@ func (s *Service) Charge(ctx context.Context, r ChargeRequest) error {
 	}
 
 	if p.Status == Charging {
-		paid, reason, err := s.charger.Charge(ctx, ChargeRequest{
+		callCtx, cancel := s.withinLease(ctx, p)
+		defer cancel()
+		paid, reason, err := s.charger.Charge(callCtx, ChargeRequest{
 			OrderID: p.OrderID, UserID: p.UserID, ProductID: p.ProductID,
 			Amount: p.Amount, Currency: p.Currency, CorrelationID: p.CorrelationID,
 		})
@@ -218,6 +220,13 @@ func (s *Service) acquire(ctx context.Context, p Payment, status Status) (Paymen
 	return next, nil
 }
 
+// withinLease bounds a call to the charger by the lease on p, less a margin
+// for the clocks of replicas that disagree a little: a call that outlives the
+// lease could overlap another replica's.
+func (s *Service) withinLease(ctx context.Context, p Payment) (context.Context, context.CancelFunc) {
+	return context.WithDeadline(ctx, p.LeaseUntil.Add(-s.lease/5))
+}
+
 // release records the outcome of a leased payment and ends the lease. When
 // the lease ran out and another replica took the payment over, that replica
 // records the outcome and this one reports ErrBusy.
@@ -249,7 +258,9 @@ func (s *Service) Refund(ctx context.Context, orderID, correlationID string) err
 		if p, err = s.acquire(ctx, p, Refunding); err != nil {
 			return err
 		}
-		if err := s.charger.Refund(ctx, p); err != nil {
+		callCtx, cancel := s.withinLease(ctx, p)
+		defer cancel()
+		if err := s.charger.Refund(callCtx, p); err != nil {
 			return fmt.Errorf("refund: %w", err)
 		}
 		if p, err = s.release(ctx, p, Refunded, p.Reason); err != nil {
