@@ -26,6 +26,7 @@ type Config struct {
 	RedisURL          string
 	RedeliverInterval time.Duration
 	Backoff           Backoff
+	ClaimTTL          time.Duration
 	ShutdownTimeout   time.Duration
 }
 
@@ -38,6 +39,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.RedeliverInterval, "redeliver.interval", 500*time.Millisecond, "how often the redeliverer looks for orders still awaiting paymentsvc")
 	fs.DurationVar(&c.Backoff.Min, "redeliver.backoff.min", time.Second, "wait before an awaited event is first published again")
 	fs.DurationVar(&c.Backoff.Max, "redeliver.backoff.max", 30*time.Second, "cap of the exponential wait between redeliveries")
+	fs.DurationVar(&c.ClaimTTL, "claim.ttl", 10*time.Minute, "how long a handled event id stays claimed by the replica that handles it")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown.timeout", 10*time.Second, "how long in-flight requests may take to finish at shutdown")
 }
 
@@ -48,6 +50,8 @@ func (c Config) Validate() error {
 		return errors.New("-redeliver.interval must be positive")
 	case c.Backoff.Min <= 0 || c.Backoff.Max < c.Backoff.Min:
 		return errors.New("-redeliver.backoff.min must be positive and at most -redeliver.backoff.max")
+	case c.ClaimTTL <= 0:
+		return errors.New("-claim.ttl must be positive")
 	}
 	return nil
 }
@@ -77,7 +81,7 @@ func Run(ctx context.Context, cfg Config, logger log.Logger) error {
 	m := platform.NewMetrics("ordersvc")
 	svc := NewService(repo, NewEventPublisher(pubsub.NewPublisher(rdb)), cfg.Backoff, logger)
 	consumer := pubsub.NewConsumer(rdb, MakeEventHandlers(svc), log.With(logger, "component", "subscriber"),
-		pubsub.ClaimEvents("ordersvc", 10*time.Minute),
+		pubsub.ClaimEvents("ordersvc", cfg.ClaimTTL),
 		pubsub.Instrument(m.Counter("messages_total", "Payment events received, by channel and result.", "channel", "result")))
 	redeliverer := NewRedeliverer(svc, cfg.RedeliverInterval,
 		m.Counter("redeliveries_total", "Order events published again because paymentsvc had not answered."),
