@@ -211,6 +211,12 @@ func (s *Service) acquire(ctx context.Context, p Payment, status Status) (Paymen
 	}
 	next := p
 	next.Status, next.LeaseUntil, next.UpdatedAt = status, t.Add(s.lease), t
+	return s.swap(ctx, next, p)
+}
+
+// swap stores next in place of p, unless another replica changed p since:
+// then ErrBusy.
+func (s *Service) swap(ctx context.Context, next, p Payment) (Payment, error) {
 	switch err := s.repo.Update(ctx, next, p); {
 	case errors.Is(err, ErrConflict):
 		return Payment{}, ErrBusy
@@ -233,13 +239,7 @@ func (s *Service) withinLease(ctx context.Context, p Payment) (context.Context, 
 func (s *Service) release(ctx context.Context, p Payment, status Status, reason string) (Payment, error) {
 	next := p
 	next.Status, next.Reason, next.LeaseUntil, next.UpdatedAt = status, reason, time.Time{}, now()
-	switch err := s.repo.Update(ctx, next, p); {
-	case errors.Is(err, ErrConflict):
-		return Payment{}, ErrBusy
-	case err != nil:
-		return Payment{}, err
-	}
-	return next, nil
+	return s.swap(ctx, next, p)
 }
 
 // Refund refunds the payment of a cancelled order unless it was refunded
