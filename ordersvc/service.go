@@ -114,22 +114,32 @@ func (s *OrderService) CreateOrder(ctx context.Context, n NewOrder) (Order, bool
 	if fields := n.Validate(); fields != nil {
 		return Order{}, false, &ValidationError{Fields: fields}
 	}
-	hash := requestHash(n)
-	id := bson.NewObjectID().Hex()
-	if n.IdempotencyKey != "" {
-		defer s.locks.Lock(n.UserID + "/" + n.IdempotencyKey)()
-		o, replayed, err := s.replay(ctx, n, hash)
+	if n.IdempotencyKey == "" {
+		return s.create(ctx, n, bson.NewObjectID().Hex())
+	}
+	defer s.locks.Lock(n.UserID + "/" + n.IdempotencyKey)()
+	for attempt := 0; ; attempt++ {
+		o, replayed, err := s.replay(ctx, n)
+		id := bson.NewObjectID().Hex()
 		switch {
 		case errors.Is(err, ErrInProgress):
 			// The key names an order not stored yet: its request is still
 			// at it, or died. Store the order under that id: whichever of
-			// the two requests stores it second finds it there, and replays.
+			// the requests stores it second finds it there, and replays.
 			id = o.ID
 		case !errors.Is(err, ErrNotFound):
 			return o, replayed, err
 		}
+		o, replayed, err = s.create(ctx, n, id)
+		if errors.Is(err, ErrDuplicate) && attempt < 3 { // another request with the key got there first
+			continue
+		}
+		return o, replayed, err
 	}
+}
 
+// create stores the order n asks for under id, and asks for its payment.
+func (s *OrderService) create(ctx context.Context, n NewOrder, id string) (Order, bool, error) {
 	now := s.now()
 	o := Order{
 		ID:             id,
@@ -143,13 +153,10 @@ func (s *OrderService) CreateOrder(ctx context.Context, n NewOrder) (Order, bool
 		UpdatedAt:      now,
 		CorrelationID:  correlation.FromContext(ctx),
 		IdempotencyKey: n.IdempotencyKey,
-		RequestHash:    hash,
+		RequestHash:    requestHash(n),
 	}
 	s.schedule(&o, now)
 	if err := s.repo.Create(ctx, o); err != nil {
-		if errors.Is(err, ErrDuplicate) && n.IdempotencyKey != "" { // another request with the key won
-			return s.replay(ctx, n, hash)
-		}
 		return Order{}, false, err
 	}
 	s.logger.Log("msg", "order stored", "order_id", o.ID, "correlation_id", o.CorrelationID, "user_id", o.UserID, "amount", o.Amount)
@@ -163,12 +170,12 @@ func (s *OrderService) CreateOrder(ctx context.Context, n NewOrder) (Order, bool
 // replay returns the order an earlier request with n's idempotency key
 // created. While that order is not stored yet it returns its id with
 // ErrInProgress.
-func (s *OrderService) replay(ctx context.Context, n NewOrder, hash string) (Order, bool, error) {
+func (s *OrderService) replay(ctx context.Context, n NewOrder) (Order, bool, error) {
 	o, err := s.repo.GetByIdempotencyKey(ctx, n.UserID, n.IdempotencyKey)
 	switch {
 	case err != nil && !errors.Is(err, ErrInProgress):
 		return Order{}, false, err
-	case o.RequestHash != hash:
+	case o.RequestHash != requestHash(n):
 		return Order{}, false, ErrIdempotencyKeyReused
 	case err != nil:
 		return o, false, err

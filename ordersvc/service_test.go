@@ -10,6 +10,7 @@ import (
 	"github.com/go-kit/kit/metrics/discard"
 	"github.com/go-kit/log"
 
+	"github.com/orderflow/orderflow/internal/testenv"
 	"github.com/orderflow/orderflow/ordersvc"
 )
 
@@ -202,5 +203,39 @@ func TestTwoReplicasRedeliverADueOrderOnce(t *testing.T) {
 	have, _ := repo.Get(ctx, o.ID)
 	if have.PublishAttempts != 1 {
 		t.Errorf("want 1 redelivery attempt recorded, have %d", have.PublishAttempts)
+	}
+}
+
+func TestConcurrentRequestsWithOneKeyMakeOneOrderAcrossReplicas(t *testing.T) {
+	ctx := context.Background()
+	repo, err := ordersvc.NewMongoRepository(ctx, testenv.Mongo(t, testenv.FerretDB(t)).Database("orders"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	replicas := []*ordersvc.OrderService{newService(repo, &recorder{}), newService(repo, &recorder{})}
+	n := keyboard
+	n.IdempotencyKey = "double-click"
+	ids := make(chan string, 8)
+	var wg sync.WaitGroup
+	for i := range cap(ids) {
+		wg.Go(func() {
+			o, _, err := replicas[i%2].CreateOrder(ctx, n)
+			if err != nil {
+				t.Error(err)
+			}
+			ids <- o.ID
+		})
+	}
+	wg.Wait()
+	close(ids)
+	first := <-ids
+	for id := range ids {
+		if id != first {
+			t.Errorf("want every request answered with order %s, have %s", first, id)
+		}
+	}
+	page, err := replicas[0].ListOrders(ctx, n.UserID, "", 0)
+	if err != nil || len(page.Orders) != 1 {
+		t.Errorf("want 1 order, have %d (%v)", len(page.Orders), err)
 	}
 }
