@@ -77,8 +77,6 @@ func errorToHTTP(err error) *httperr.Error {
 	return ordersvc.ErrorToHTTP(err)
 }
 
-var errBadOrderID = httperr.New(http.StatusBadRequest, "invalid_order_id", "The order id must be 24 hexadecimal characters.")
-
 // decodeCreateOrder reads POST /orders.
 //
 //	@Summary		Create an order
@@ -123,7 +121,7 @@ func decodeCreateOrder(_ context.Context, r *http.Request) (any, error) {
 func decodeGetOrder(_ context.Context, r *http.Request) (any, error) {
 	id := r.PathValue("orderId")
 	if !ordersvc.ValidOrderID(id) {
-		return nil, errBadOrderID
+		return nil, ordersvc.ErrorToHTTP(ordersvc.ErrInvalidID)
 	}
 	return ordersvc.GetOrderRequest{ID: id}, nil
 }

@@ -131,14 +131,13 @@ func toDoc(o Order) (orderDoc, error) {
 }
 
 func (d orderDoc) order() Order {
-	o := Order{
+	return Order{
 		ID: d.ID.Hex(), UserID: d.UserID, ProductID: d.ProductID, ProductName: d.ProductName,
 		Amount: Sen(d.AmountSen), Status: Status(d.OrderStatus), PaymentStatus: PaymentStatus(d.PaymentStatus),
 		PaymentID: d.PaymentID, DeclineReason: d.DeclineReason, CorrelationID: d.CorrelationID,
 		CreatedAt: d.CreatedAt.UTC(), UpdatedAt: d.UpdatedAt.UTC(),
 		IdempotencyKey: d.IdempotencyKey, RequestHash: d.RequestHash,
 	}
-	return o
 }
 
 // storeErr turns a driver error into one of the repository's.

@@ -6,8 +6,9 @@ import (
 	"time"
 )
 
-// Repository stores orders. Every change is a single-document conditional
-// update, so replicas and redelivered events never overwrite each other.
+// Repository stores orders. Every change of an order is a single-document
+// conditional update, so replicas and redelivered events never overwrite
+// each other.
 type Repository interface {
 	// Create stores a new order. It returns ErrDuplicate when an order with
 	// its id exists, or when its idempotency key names another order.
