@@ -95,8 +95,8 @@ func Run(ctx context.Context, cfg Config, stderr io.Writer) error {
 	}
 
 	orders, payments, gw := Defaults()
-	orders.HTTPAddr, orders.MongoURI, orders.RedisURL = cfg.OrdersvcAddr, mongoURI, redisURL
-	payments.HTTPAddr, payments.MongoURI, payments.RedisURL = cfg.PaymentsvcAddr, mongoURI, redisURL
+	orders.HTTPAddr, orders.Mongo.URI, orders.Redis.URL = cfg.OrdersvcAddr, mongoURI, redisURL
+	payments.HTTPAddr, payments.Mongo.URI, payments.Redis.URL = cfg.PaymentsvcAddr, mongoURI, redisURL
 	gw.HTTPAddr, gw.OrdersURL = cfg.GatewayAddr, "http://"+dialAddr(cfg.OrdersvcAddr)
 
 	var g run.Group

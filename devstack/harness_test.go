@@ -76,10 +76,10 @@ func startSystem(t testing.TB, withPayments bool) *system {
 	redisURL := "redis://" + s.redis.Addr + "/0"
 
 	ordersCfg, paymentsCfg, gatewayCfg := devstack.Defaults()
-	ordersCfg.HTTPAddr, ordersCfg.MongoURI, ordersCfg.RedisURL = testenv.FreeAddr(t), s.mongoURI, redisURL
+	ordersCfg.HTTPAddr, ordersCfg.Mongo.URI, ordersCfg.Redis.URL = testenv.FreeAddr(t), s.mongoURI, redisURL
 	ordersCfg.RedeliverInterval = 50 * time.Millisecond
 	ordersCfg.Backoff = ordersvc.Backoff{Min: 200 * time.Millisecond, Max: time.Second}
-	paymentsCfg.HTTPAddr, paymentsCfg.MongoURI, paymentsCfg.RedisURL = testenv.FreeAddr(t), s.mongoURI, redisURL
+	paymentsCfg.HTTPAddr, paymentsCfg.Mongo.URI, paymentsCfg.Redis.URL = testenv.FreeAddr(t), s.mongoURI, redisURL
 	gatewayCfg.HTTPAddr, gatewayCfg.OrdersURL = testenv.FreeAddr(t), "http://"+ordersCfg.HTTPAddr
 	for _, d := range []*time.Duration{&ordersCfg.ShutdownTimeout, &paymentsCfg.ShutdownTimeout, &gatewayCfg.ShutdownTimeout} {
 		*d = time.Second

@@ -19,7 +19,7 @@ func TestAServiceFailsFastWhenMongoDBIsUnreachable(t *testing.T) {
 	redis := testenv.Redis(t)
 	dead := testenv.FreeAddr(t) // nothing listens there
 	_, cfg, _ := devstack.Defaults()
-	cfg.HTTPAddr, cfg.MongoURI, cfg.RedisURL = testenv.FreeAddr(t), "mongodb://app:s3cret@"+dead, "redis://"+redis.Addr
+	cfg.HTTPAddr, cfg.Mongo.URI, cfg.Redis.URL = testenv.FreeAddr(t), "mongodb://app:s3cret@"+dead, "redis://"+redis.Addr
 	err := paymentsvc.Run(context.Background(), cfg, log.NewNopLogger())
 	if err == nil || !strings.Contains(err.Error(), "mongodb unreachable at mongodb://app:xxxxx@"+dead) {
 		t.Errorf("want an error naming the server without its password, have %v", err)
@@ -31,7 +31,7 @@ func TestAServiceFailsFastWhenRedisIsUnreachable(t *testing.T) {
 	uri := testenv.FerretDB(t)
 	dead := testenv.FreeAddr(t) // nothing listens there
 	cfg, _, _ := devstack.Defaults()
-	cfg.HTTPAddr, cfg.MongoURI, cfg.RedisURL = testenv.FreeAddr(t), uri, "redis://"+dead+"/0"
+	cfg.HTTPAddr, cfg.Mongo.URI, cfg.Redis.URL = testenv.FreeAddr(t), uri, "redis://"+dead+"/0"
 	err := ordersvc.Run(context.Background(), cfg, log.NewNopLogger())
 	if err == nil || !strings.Contains(err.Error(), "redis unreachable at redis://"+dead) {
 		t.Errorf("want an error naming the server, have %v", err)

@@ -21,9 +21,8 @@ const EnvPrefix = "ORDERSVC"
 // Config is ordersvc's configuration; its flags are the whole of it.
 type Config struct {
 	HTTPAddr          string
-	MongoURI          string
-	MongoDatabase     string
-	RedisURL          string
+	Mongo             platform.MongoConfig
+	Redis             platform.RedisConfig
 	RedeliverInterval time.Duration
 	Backoff           Backoff
 	ClaimTTL          time.Duration
@@ -33,9 +32,8 @@ type Config struct {
 // RegisterFlags defines the flags of c on fs.
 func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.HTTPAddr, "http.addr", ":7001", "address of the internal HTTP API, /healthz and /readyz")
-	fs.StringVar(&c.MongoURI, "mongo.uri", "mongodb://127.0.0.1:27017", "MongoDB URI")
-	fs.StringVar(&c.MongoDatabase, "mongo.database", "orders", "MongoDB database")
-	fs.StringVar(&c.RedisURL, "redis.url", "redis://127.0.0.1:6379/0", "Redis URL (redis://[:password@]host:port/db)")
+	c.Mongo.RegisterFlags(fs, "orders")
+	c.Redis.RegisterFlags(fs)
 	fs.DurationVar(&c.RedeliverInterval, "redeliver.interval", 500*time.Millisecond, "how often the redeliverer looks for orders still awaiting paymentsvc")
 	fs.DurationVar(&c.Backoff.Min, "redeliver.backoff.min", time.Second, "wait before an awaited event is first published again")
 	fs.DurationVar(&c.Backoff.Max, "redeliver.backoff.max", 30*time.Second, "cap of the exponential wait between redeliveries")
@@ -63,18 +61,18 @@ func Run(ctx context.Context, cfg Config, logger log.Logger) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	mongoClient, err := platform.ConnectMongo(ctx, cfg.MongoURI)
+	mongoClient, err := platform.ConnectMongo(ctx, cfg.Mongo)
 	if err != nil {
 		return err
 	}
 	defer mongoClient.Disconnect(context.Background())
-	rdb, err := platform.ConnectRedis(ctx, cfg.RedisURL)
+	rdb, err := platform.ConnectRedis(ctx, cfg.Redis)
 	if err != nil {
 		return err
 	}
 	defer rdb.Close()
 
-	repo, err := NewMongoRepository(ctx, mongoClient.Database(cfg.MongoDatabase))
+	repo, err := NewMongoRepository(ctx, mongoClient.Database(cfg.Mongo.Database))
 	if err != nil {
 		return err
 	}

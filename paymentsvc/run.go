@@ -21,9 +21,8 @@ const EnvPrefix = "PAYMENTSVC"
 // Config is paymentsvc's configuration; its flags are the whole of it.
 type Config struct {
 	HTTPAddr        string
-	MongoURI        string
-	MongoDatabase   string
-	RedisURL        string
+	Mongo           platform.MongoConfig
+	Redis           platform.RedisConfig
 	ClaimTTL        time.Duration
 	ChargeLease     time.Duration
 	ShutdownTimeout time.Duration
@@ -32,9 +31,8 @@ type Config struct {
 // RegisterFlags defines the flags of c on fs.
 func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.HTTPAddr, "http.addr", ":7002", "address of /healthz and /readyz")
-	fs.StringVar(&c.MongoURI, "mongo.uri", "mongodb://127.0.0.1:27017", "MongoDB URI")
-	fs.StringVar(&c.MongoDatabase, "mongo.database", "payments", "MongoDB database")
-	fs.StringVar(&c.RedisURL, "redis.url", "redis://127.0.0.1:6379/0", "Redis URL (redis://[:password@]host:port/db)")
+	c.Mongo.RegisterFlags(fs, "payments")
+	c.Redis.RegisterFlags(fs)
 	fs.DurationVar(&c.ClaimTTL, "claim.ttl", 10*time.Minute, "how long an event stays claimed by the replica that handles it")
 	fs.DurationVar(&c.ChargeLease, "charge.lease", 30*time.Second, "how long a replica may take over a charge or refund before another may take it over")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown.timeout", 10*time.Second, "how long in-flight requests may take to finish at shutdown")
@@ -46,18 +44,18 @@ func Run(ctx context.Context, cfg Config, logger log.Logger) error {
 	if cfg.ClaimTTL <= 0 || cfg.ChargeLease <= 0 {
 		return errors.New("-claim.ttl and -charge.lease must be positive")
 	}
-	mongoClient, err := platform.ConnectMongo(ctx, cfg.MongoURI)
+	mongoClient, err := platform.ConnectMongo(ctx, cfg.Mongo)
 	if err != nil {
 		return err
 	}
 	defer mongoClient.Disconnect(context.Background())
-	rdb, err := platform.ConnectRedis(ctx, cfg.RedisURL)
+	rdb, err := platform.ConnectRedis(ctx, cfg.Redis)
 	if err != nil {
 		return err
 	}
 	defer rdb.Close()
 
-	repo := NewMongoRepository(mongoClient.Database(cfg.MongoDatabase))
+	repo := NewMongoRepository(mongoClient.Database(cfg.Mongo.Database))
 	m := platform.NewMetrics("paymentsvc")
 	svc := NewService(repo, DemoCharger{}, NewEventPublisher(pubsub.NewPublisher(rdb)), cfg.ChargeLease, logger)
 	consumer := pubsub.NewConsumer(rdb, MakeEventHandlers(svc), log.With(logger, "component", "subscriber"),

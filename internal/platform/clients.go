@@ -2,6 +2,8 @@ package platform
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"net/url"
 	"time"
@@ -15,14 +17,58 @@ import (
 // start before it gives up with a clear message.
 const StartupTimeout = 10 * time.Second
 
+// MongoConfig is where a service keeps its data and who it is there.
+type MongoConfig struct {
+	URI      string
+	Database string
+	Username string
+	Password string
+}
+
+// RegisterFlags defines the mongo.* flags of c on fs, database defaulting
+// to db.
+func (c *MongoConfig) RegisterFlags(fs *flag.FlagSet, db string) {
+	fs.StringVar(&c.URI, "mongo.uri", "mongodb://127.0.0.1:27017", "MongoDB URI")
+	fs.StringVar(&c.Database, "mongo.database", db, "MongoDB database")
+	fs.StringVar(&c.Username, "mongo.username", "", "MongoDB user, authenticated against -mongo.database unless the URI names an authSource (empty: the URI's credentials, if any)")
+	fs.StringVar(&c.Password, "mongo.password", "", "password of -mongo.username")
+}
+
+// clientOptions are the driver's options for c. Credentials given apart
+// from the URI need no escaping and can come from a secret store as they are.
+func (c MongoConfig) clientOptions() *options.ClientOptions {
+	opts := options.Client().ApplyURI(c.URI)
+	if c.Username != "" {
+		cred := options.Credential{Username: c.Username, Password: c.Password, AuthSource: c.Database}
+		if u, err := url.Parse(c.URI); err == nil && u.Query().Get("authSource") != "" {
+			cred.AuthSource = u.Query().Get("authSource")
+		}
+		opts.SetAuth(cred)
+	}
+	return opts
+}
+
+// RedisConfig is the Redis a service publishes and subscribes through.
+type RedisConfig struct {
+	URL      string
+	Password string
+}
+
+// RegisterFlags defines the redis.* flags of c on fs.
+func (c *RedisConfig) RegisterFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.URL, "redis.url", "redis://127.0.0.1:6379/0", "Redis URL (redis://[:password@]host:port/db)")
+	fs.StringVar(&c.Password, "redis.password", "", "Redis password, instead of the URL's")
+}
+
 // ConnectMongo connects to MongoDB and pings it, failing fast with a message
 // that names the server (without credentials). Later outages are the
 // driver's business: it reconnects by itself. An operation gives up after
 // 3 seconds, within the gateway's 5-second wait for ordersvc, so a client
 // learns that the store is unavailable (503) rather than that ordersvc was
 // slow (504).
-func ConnectMongo(ctx context.Context, uri string) (*mongo.Client, error) {
-	opts := options.Client().ApplyURI(uri).
+func ConnectMongo(ctx context.Context, cfg MongoConfig) (*mongo.Client, error) {
+	uri := cfg.URI
+	opts := cfg.clientOptions().
 		SetServerSelectionTimeout(2 * time.Second).
 		SetTimeout(3 * time.Second)
 	c, err := mongo.Connect(opts)
@@ -41,10 +87,14 @@ func ConnectMongo(ctx context.Context, uri string) (*mongo.Client, error) {
 // ConnectRedis connects to Redis (a redis:// URL) and pings it, failing fast
 // with a message that names the server (without credentials). Later outages
 // are the client's business: it reconnects by itself.
-func ConnectRedis(ctx context.Context, rawURL string) (*redis.Client, error) {
+func ConnectRedis(ctx context.Context, cfg RedisConfig) (*redis.Client, error) {
+	rawURL := cfg.URL
 	opts, err := redis.ParseURL(rawURL)
 	if err != nil {
 		return nil, fmt.Errorf("redis URL %s: %w", Redact(rawURL), err)
+	}
+	if cfg.Password != "" {
+		opts.Password = cfg.Password
 	}
 	opts.DialTimeout = 2 * time.Second
 	// Fail fast while Redis is down: callers have their own retries (the
@@ -57,8 +107,15 @@ func ConnectRedis(ctx context.Context, rawURL string) (*redis.Client, error) {
 	defer cancel()
 	var pingErr error
 	for {
-		if pingErr = c.Ping(ctx).Err(); pingErr == nil {
+		pingErr = c.Ping(ctx).Err()
+		if pingErr == nil {
 			return c, nil
+		}
+		// An answer from the server (a wrong password, say) will not change.
+		var answer redis.Error
+		if errors.As(pingErr, &answer) {
+			_ = c.Close()
+			return nil, fmt.Errorf("redis at %s: %w", Redact(rawURL), pingErr)
 		}
 		select {
 		case <-ctx.Done():

@@ -16,9 +16,15 @@ import (
 // Main is the life of a service process: flags from the command line and
 // the environment, a logger, then serve until SIGINT or SIGTERM. It exits 0
 // on a signal and 1 when serve fails or the configuration is bad.
+//
+// "name probe /readyz [flags]" instead checks the service already running
+// with the same configuration (see Probe), for container health checks.
 func Main(name, envPrefix string, register func(*flag.FlagSet), serve func(context.Context, log.Logger) error) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	register(fs)
+	if len(os.Args) > 2 && os.Args[1] == "probe" {
+		os.Exit(probe(fs, envPrefix, os.Args[2], os.Args[3:]))
+	}
 	logger := NewLogger(os.Stderr, name)
 	// go-redis reports connection trouble through a process-wide logger;
 	// route it into this one so every line of the process is logfmt.
@@ -42,6 +48,25 @@ func Main(name, envPrefix string, register func(*flag.FlagSet), serve func(conte
 	}
 	logger.Log("msg", "exiting", "err", err)
 	os.Exit(1)
+}
+
+// probe checks path on the -http.addr that fs is configured with, and gives
+// the exit code of a container health check.
+func probe(fs *flag.FlagSet, envPrefix, path string, args []string) int {
+	if err := ParseFlags(fs, envPrefix, args); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	addr := fs.Lookup("http.addr")
+	if addr == nil {
+		fmt.Fprintf(os.Stderr, "%s has no -http.addr to probe\n", fs.Name())
+		return 1
+	}
+	if err := Probe(context.Background(), addr.Value.String(), path); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return 0
 }
 
 // redisLogger adapts a go-kit logger to go-redis's logging interface.
