@@ -1,0 +1,173 @@
+package deploy
+
+import (
+	"context"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/compose-spec/compose-go/v2/cli"
+	"github.com/compose-spec/compose-go/v2/types"
+)
+
+// loadCompose loads the compose file as docker compose does, with the
+// variables of envFiles.
+func loadCompose(t *testing.T, envFiles ...string) (*types.Project, error) {
+	t.Helper()
+	opts, err := cli.NewProjectOptions([]string{filepath.Join(root, ComposeFile)},
+		cli.WithWorkingDirectory(root), cli.WithEnvFiles(envFiles...), cli.WithDotEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return opts.LoadProject(context.Background())
+}
+
+func composeProject(t *testing.T) *types.Project {
+	t.Helper()
+	p, err := loadCompose(t, filepath.Join(root, ComposeEnv))
+	if err != nil {
+		t.Fatalf("%s with %s: %v", ComposeFile, ComposeEnv, err)
+	}
+	return p
+}
+
+func TestComposeWithoutCredentialsSaysWhereToSetThem(t *testing.T) {
+	empty := filepath.Join(t.TempDir(), ".env")
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := loadCompose(t, empty)
+	if err == nil || !strings.Contains(err.Error(), ".env.example") {
+		t.Errorf("want an error pointing at .env.example, have %v", err)
+	}
+}
+
+func TestComposeServicesStartInOrderOnceHealthy(t *testing.T) {
+	p := composeProject(t)
+	for name, s := range p.Services {
+		if s.HealthCheck == nil || s.HealthCheck.Disable || len(s.HealthCheck.Test) < 2 {
+			t.Errorf("%s has no health check", name)
+		}
+		for dep, d := range s.DependsOn {
+			if d.Condition != types.ServiceConditionHealthy {
+				t.Errorf("%s waits for %s to be %q, not healthy", name, dep, d.Condition)
+			}
+		}
+	}
+	// Each service waits for what it connects to.
+	for _, want := range [][2]string{{"gateway", "ordersvc"}, {"ordersvc", "mongo"}, {"ordersvc", "redis"}, {"paymentsvc", "mongo"}, {"paymentsvc", "redis"}} {
+		if _, ok := p.Services[want[0]].DependsOn[want[1]]; !ok {
+			t.Errorf("%s does not wait for %s", want[0], want[1])
+		}
+	}
+}
+
+func TestComposePublishesOnlyTheGatewayOn7000(t *testing.T) {
+	p := composeProject(t)
+	for name, s := range p.Services {
+		switch {
+		case name == "gateway":
+			if len(s.Ports) != 1 || s.Ports[0].Published != "7000" || s.Ports[0].Target != 7000 {
+				t.Errorf("gateway publishes %+v, want 7000:7000", s.Ports)
+			}
+		case len(s.Ports) > 0:
+			t.Errorf("%s is published on the host: %+v", name, s.Ports)
+		}
+	}
+}
+
+// TestComposeNamesOnlyWhatExists: every variable of a service is one its
+// binary reads, every host in an environment is a compose service listening
+// on that port, and each health check runs the image's own binary.
+func TestComposeNamesOnlyWhatExists(t *testing.T) {
+	p := composeProject(t)
+	stages := dockerStages(t)
+	for name, svc := range services(t) {
+		s, ok := p.Services[name]
+		if !ok {
+			t.Errorf("no compose service %s", name)
+			continue
+		}
+		for v := range s.Environment {
+			if !svc.env[v] {
+				t.Errorf("%s sets %s, which %s does not read", name, v, name)
+			}
+		}
+		if addr := s.Environment[svc.httpAddrVar()]; addr == nil || *addr != ":"+svc.port || !slices.Contains(composePorts(s), svc.port) {
+			t.Errorf("%s listens on %v, want :%s, exposed", name, addr, svc.port)
+		}
+		if s.Build == nil || s.Build.Dockerfile != Dockerfile || stages[s.Build.Target] == nil {
+			t.Errorf("%s is not built from a stage of %s: %+v", name, Dockerfile, s.Build)
+		} else if bin := stages[s.Build.Target].entrypoint; s.HealthCheck == nil || s.HealthCheck.Test[1] != bin {
+			t.Errorf("%s's health check does not run its binary %s", name, bin)
+		}
+	}
+	for name, s := range p.Services {
+		for v, value := range s.Environment {
+			if value == nil {
+				t.Errorf("%s: %s has no value", name, v)
+				continue
+			}
+			u, err := url.Parse(*value)
+			if err != nil || u.Host == "" {
+				continue
+			}
+			target, ok := p.Services[u.Hostname()]
+			if !ok {
+				t.Errorf("%s: %s names host %s, which is no compose service", name, v, u.Hostname())
+			} else if !slices.Contains(composePorts(target), u.Port()) {
+				t.Errorf("%s: %s names port %s, which %s does not expose (%v)", name, v, u.Port(), u.Hostname(), composePorts(target))
+			}
+		}
+	}
+}
+
+// TestComposeCredentialsAgree: MongoDB creates each service's user from
+// the very values the service logs in with, and Redis wants the password
+// the services give.
+func TestComposeCredentialsAgree(t *testing.T) {
+	p := composeProject(t)
+	mongo, redis := p.Services["mongo"], p.Services["redis"]
+	for _, v := range initScriptEnv(t) {
+		if mongo.Environment[v] == nil {
+			t.Errorf("the MongoDB init script reads %s, which the mongo service does not set", v)
+		}
+	}
+	for name := range services(t) {
+		s := p.Services[name]
+		for v, value := range s.Environment {
+			if theirs, ok := mongo.Environment[v]; ok && *theirs != *value {
+				t.Errorf("%s and mongo disagree on %s", name, v)
+			}
+			if strings.HasSuffix(v, "_REDIS_PASSWORD") && *value != *redis.Environment["REDIS_PASSWORD"] {
+				t.Errorf("%s's %s is not Redis's password", name, v)
+			}
+		}
+	}
+	mounted := false
+	for _, v := range mongo.Volumes {
+		if v.Type == types.VolumeTypeBind && strings.HasPrefix(v.Target, "/docker-entrypoint-initdb.d/") {
+			if _, err := os.Stat(v.Source); err != nil {
+				t.Errorf("mongo mounts %s: %v", v.Source, err)
+			}
+			mounted = true
+		}
+	}
+	if !mounted {
+		t.Error("mongo mounts no init script")
+	}
+}
+
+// composePorts lists the container ports a compose service exposes to the
+// others.
+func composePorts(s types.ServiceConfig) []string {
+	ports := slices.Clone(s.Expose)
+	for _, p := range s.Ports {
+		ports = append(ports, strconv.Itoa(int(p.Target)))
+	}
+	return ports
+}

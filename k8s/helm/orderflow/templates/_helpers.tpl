@@ -1,0 +1,167 @@
+{{/* Labels of every object of the component named .name. */}}
+{{- define "orderflow.labels" -}}
+app.kubernetes.io/name: {{ .name }}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+app.kubernetes.io/part-of: orderflow
+app.kubernetes.io/version: {{ .root.Chart.AppVersion | quote }}
+{{- end }}
+
+{{/* The labels that select the pods of the component named .name. */}}
+{{- define "orderflow.selector" -}}
+app.kubernetes.io/name: {{ .name }}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+{{- end }}
+
+{{/* A NetworkPolicy's selector of the pods of the component named .name. */}}
+{{- define "orderflow.pods" -}}
+podSelector:
+  matchLabels:
+    {{- include "orderflow.selector" . | nindent 4 }}
+{{- end }}
+
+{{/* The Secret holding every credential. */}}
+{{- define "orderflow.secret" -}}
+{{ .Values.credentials.existingSecret | default "orderflow-credentials" }}
+{{- end }}
+
+{{/* The variable .name set from the Secret's key .key (default: .name). */}}
+{{- define "orderflow.secretEnv" -}}
+- name: {{ .name }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "orderflow.secret" .root }}
+      key: {{ .key | default .name }}
+{{- end }}
+
+{{/*
+Pod Security "restricted", for a pod whose image runs as .uid: no root, no
+privilege escalation, no capabilities, the runtime's seccomp profile, a
+read-only root filesystem and no service-account token.
+*/}}
+{{- define "orderflow.podSecurity" -}}
+automountServiceAccountToken: false
+securityContext:
+  runAsNonRoot: true
+  runAsUser: {{ .uid }}
+  runAsGroup: {{ .uid }}
+  fsGroup: {{ .uid }}
+  seccompProfile:
+    type: RuntimeDefault
+{{- end }}
+
+{{- define "orderflow.containerSecurity" -}}
+securityContext:
+  allowPrivilegeEscalation: false
+  readOnlyRootFilesystem: true
+  capabilities:
+    drop: ["ALL"]
+{{- end }}
+
+{{/*
+A stateless service: its Deployment, Service, PodDisruptionBudget and
+HorizontalPodAutoscaler. .name is the service (and its image and binary),
+.port its HTTP port, .env its container's environment.
+*/}}
+{{- define "orderflow.service" -}}
+{{- $values := index .root.Values .name -}}
+{{- $image := printf "%s/%s:%s" .root.Values.image.repository .name (.root.Values.image.tag | default .root.Chart.AppVersion) -}}
+{{- if .root.Values.image.registry }}{{ $image = printf "%s/%s" .root.Values.image.registry $image }}{{ end -}}
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ .name }}
+  labels:
+    {{- include "orderflow.labels" . | nindent 4 }}
+spec:
+  replicas: {{ $values.replicas }}
+  selector:
+    matchLabels:
+      {{- include "orderflow.selector" . | nindent 6 }}
+  template:
+    metadata:
+      labels:
+        {{- include "orderflow.labels" . | nindent 8 }}
+    spec:
+      {{- include "orderflow.podSecurity" (dict "uid" 65532) | nindent 6 }}
+      containers:
+        - name: {{ .name }}
+          image: {{ $image }}
+          imagePullPolicy: {{ .root.Values.image.pullPolicy }}
+          ports:
+            - name: http
+              containerPort: {{ .port }}
+          env:
+            - name: {{ printf "%s_HTTP_ADDR" (upper .name) }}
+              value: {{ printf ":%d" (int .port) | quote }}
+            # The Go runtime keeps the heap under the container's memory limit.
+            - name: GOMEMLIMIT
+              valueFrom:
+                resourceFieldRef:
+                  resource: limits.memory
+            {{- .env | nindent 12 }}
+          envFrom:
+            - configMapRef:
+                name: {{ .name }}-config
+          startupProbe:
+            httpGet: {path: /healthz, port: http}
+            periodSeconds: 2
+            failureThreshold: 30
+          livenessProbe:
+            httpGet: {path: /healthz, port: http}
+            periodSeconds: 10
+            failureThreshold: 3
+          readinessProbe:
+            httpGet: {path: /readyz, port: http}
+            periodSeconds: 5
+            failureThreshold: 2
+          resources:
+            {{- toYaml $values.resources | nindent 12 }}
+          {{- include "orderflow.containerSecurity" . | nindent 10 }}
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: {{ .name }}
+  labels:
+    {{- include "orderflow.labels" . | nindent 4 }}
+spec:
+  selector:
+    {{- include "orderflow.selector" . | nindent 4 }}
+  ports:
+    - name: http
+      port: {{ .port }}
+      targetPort: http
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata:
+  name: {{ .name }}
+  labels:
+    {{- include "orderflow.labels" . | nindent 4 }}
+spec:
+  minAvailable: 1
+  selector:
+    matchLabels:
+      {{- include "orderflow.selector" . | nindent 6 }}
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata:
+  name: {{ .name }}
+  labels:
+    {{- include "orderflow.labels" . | nindent 4 }}
+spec:
+  scaleTargetRef:
+    apiVersion: apps/v1
+    kind: Deployment
+    name: {{ .name }}
+  minReplicas: {{ $values.autoscaling.minReplicas }}
+  maxReplicas: {{ $values.autoscaling.maxReplicas }}
+  metrics:
+    - type: Resource
+      resource:
+        name: cpu
+        target:
+          type: Utilization
+          averageUtilization: {{ $values.autoscaling.targetCPUUtilizationPercentage }}
+{{- end }}
