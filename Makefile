@@ -3,11 +3,14 @@
 
 GO ?= go
 SERVICES := gateway ordersvc paymentsvc
+# Tag of the images; the Helm chart's appVersion names the same.
+IMAGE_TAG ?= 0.1.0
 
-.PHONY: help run test vet unit deps swag build fuzz bench clean
+.PHONY: help run test vet unit deps swag build fuzz bench clean \
+	docker-build compose-up compose-down k8s-render k8s-credentials
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 # Built, then run, rather than `go run`, so that Ctrl-C reaches the stack
 # alone and a clean stop exits 0.
@@ -16,11 +19,14 @@ run: ## run the whole system locally: API on :7000, Swagger UI on :7000/api
 	./bin/devstack
 
 # FerretDB runs under the race detector too, so every package is in -race.
+# The deploy module checks the Dockerfile, compose file, manifests and chart.
 test: deps vet ## install what tests need, then vet and run every test with -race
 	$(GO) test -race -count=1 ./...
+	cd deploy && $(GO) test -count=1 ./...
 
 vet: ## go vet
 	$(GO) vet ./...
+	cd deploy && $(GO) vet ./...
 
 unit: ## the fast tests only (no Redis, no FerretDB, no swag run)
 	$(GO) test -short -count=1 ./ordersvc/ ./gateway/ ./transport/...
@@ -46,6 +52,26 @@ fuzz: ## fuzz the create-order decoder for a minute
 
 bench: ## benchmarks: time from POST to Paid as the embedded store fills
 	$(GO) test -run '^$$' -bench . -benchtime 30x ./devstack/
+
+docker-build: ## build the three images, orderflow/<service>:$(IMAGE_TAG) (needs Docker)
+	for s in $(SERVICES); do \
+	  docker build -f docker/Dockerfile --target $$s -t orderflow/$$s:$(IMAGE_TAG) . || exit 1; \
+	done
+
+.env:
+	@sh scripts/credentials.sh .env.example .env
+
+compose-up: .env ## run the system with docker compose on :7000 (writes .env with random passwords if missing)
+	IMAGE_TAG=$(IMAGE_TAG) docker compose up --build
+
+compose-down: ## stop docker compose (its MongoDB volume stays; add -v to drop it)
+	docker compose down
+
+k8s-render: ## render the plain manifests of k8s/ from the Helm chart
+	cd deploy && $(GO) run ./cmd/k8s-render -root ..
+
+k8s-credentials: ## write k8s/credentials.env with random passwords, for kubectl apply -k k8s/
+	@sh scripts/credentials.sh k8s/credentials.env.example k8s/credentials.env
 
 clean: ## remove build output and the local data of `make run`
 	rm -rf bin .data

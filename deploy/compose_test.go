@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -26,11 +27,28 @@ func loadCompose(t *testing.T, envFiles ...string) (*types.Project, error) {
 	return opts.LoadProject(context.Background())
 }
 
+// composeProject loads the compose file with the variables of .env.example,
+// each given a value of its own, so that two settings are equal only when
+// they come from the same variable.
 func composeProject(t *testing.T) *types.Project {
 	t.Helper()
-	p, err := loadCompose(t, filepath.Join(root, ComposeEnv))
+	example, err := os.ReadFile(filepath.Join(root, ComposeEnv))
 	if err != nil {
-		t.Fatalf("%s with %s: %v", ComposeFile, ComposeEnv, err)
+		t.Fatal(err)
+	}
+	var env strings.Builder
+	for _, line := range strings.Split(string(example), "\n") {
+		if name, _, ok := strings.Cut(line, "="); ok && !strings.HasPrefix(line, "#") {
+			fmt.Fprintf(&env, "%s=value-of-%s\n", name, name)
+		}
+	}
+	path := filepath.Join(t.TempDir(), ".env")
+	if err := os.WriteFile(path, []byte(env.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p, err := loadCompose(t, path)
+	if err != nil {
+		t.Fatalf("%s with the variables of %s: %v", ComposeFile, ComposeEnv, err)
 	}
 	return p
 }

@@ -204,6 +204,7 @@ func TestHelmValues(t *testing.T) {
 		"image":       map[string]any{"registry": "registry.example.com", "tag": "1.2.3"},
 		"ordersvc":    map[string]any{"replicas": 3, "resources": map[string]any{"limits": map[string]any{"memory": "512Mi"}}},
 		"credentials": map[string]any{"redisPassword": "from-values"},
+		"metrics":     map[string]any{"allowFromNamespace": "monitoring"},
 	}
 	files, err := RenderChart(filepath.Join(root, ChartDir), "shop", "shop", values)
 	if err != nil {
@@ -217,6 +218,18 @@ func TestHelmValues(t *testing.T) {
 	}
 	if got := string(s.secrets["orderflow-credentials"].Data["REDIS_PASSWORD"]); got != "from-values" {
 		t.Errorf("want the Redis password from values, have %q", got)
+	}
+	prometheus := endpoint{name: "prometheus", namespace: nsLabels("monitoring")}
+	for _, to := range []struct {
+		name string
+		port int32
+		want bool
+	}{{"gateway", 9090, true}, {"ordersvc", 7001, true}, {"paymentsvc", 7002, true}, {"mongo", 27017, false}, {"redis", 6379, false}} {
+		w := s.workloads[to.name]
+		dest := endpoint{name: w.name, namespace: nsLabels(ownNamespace), labels: w.pod.Labels, pod: &w.pod.Spec}
+		if have := s.allows(prometheus, dest, corev1.ProtocolTCP, to.port); have != to.want {
+			t.Errorf("Prometheus scraping %s:%d: allowed %v, want %v", to.name, to.port, have, to.want)
+		}
 	}
 }
 
@@ -498,4 +511,14 @@ func checkStatelessServices(t *testing.T, s *system) {
 			t.Errorf("%s has no HorizontalPodAutoscaler", name)
 		}
 	}
+}
+
+// portsOf lists ports as ",7000,9090,".
+func portsOf(ports []corev1.ServicePort) string {
+	var b strings.Builder
+	b.WriteString(",")
+	for _, p := range ports {
+		fmt.Fprintf(&b, "%d,", p.Port)
+	}
+	return b.String()
 }

@@ -2,13 +2,17 @@ package devstack_test
 
 import (
 	"context"
+	"io"
 	"net"
+	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/go-kit/log"
 
 	"github.com/orderflow/orderflow/devstack"
+	"github.com/orderflow/orderflow/gateway"
 	"github.com/orderflow/orderflow/internal/testenv"
 	"github.com/orderflow/orderflow/ordersvc"
 	"github.com/orderflow/orderflow/paymentsvc"
@@ -51,5 +55,40 @@ func TestRunRefusesABusyPortBeforeStartingAnything(t *testing.T) {
 	err = devstack.Run(context.Background(), cfg, &strings.Builder{})
 	if err == nil || !strings.Contains(err.Error(), ln.Addr().String()) || !strings.Contains(err.Error(), "GATEWAY_ADDR") {
 		t.Errorf("want an error naming the port and GATEWAY_ADDR, have %v", err)
+	}
+}
+
+func TestTheGatewayCanServeMetricsApartFromThePublicAPI(t *testing.T) {
+	_, _, cfg := devstack.Defaults()
+	cfg.HTTPAddr, cfg.MetricsAddr, cfg.OrdersURL = testenv.FreeAddr(t), testenv.FreeAddr(t), "http://"+testenv.FreeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- gateway.Run(ctx, cfg, log.NewNopLogger()) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("gateway: %v", err)
+		}
+	}()
+
+	get := func(addr, path string) (int, string) {
+		resp, err := http.Get("http://" + addr + path)
+		if err != nil {
+			return 0, err.Error()
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	testenv.Eventually(t, 5*time.Second, "the gateway never answered", func() bool {
+		status, _ := get(cfg.HTTPAddr, "/healthz")
+		return status == http.StatusOK
+	})
+	if status, body := get(cfg.HTTPAddr, "/metrics"); status != http.StatusNotFound {
+		t.Errorf("public /metrics: want 404, have %d %s", status, body)
+	}
+	status, body := get(cfg.MetricsAddr, "/metrics")
+	if want := `gateway_http_requests_total{method="GET",route="GET /healthz",status="200"}`; status != http.StatusOK || !strings.Contains(body, want) {
+		t.Errorf("want %s on -metrics.addr, have %d %s", want, status, body)
 	}
 }

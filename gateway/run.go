@@ -13,6 +13,7 @@ import (
 
 	"github.com/orderflow/orderflow/internal/platform"
 	"github.com/orderflow/orderflow/ordersvc"
+	"github.com/orderflow/orderflow/transport/httperr"
 )
 
 // EnvPrefix starts the name of every environment variable the gateway reads.
@@ -21,6 +22,7 @@ const EnvPrefix = "GATEWAY"
 // Config is the gateway's configuration; its flags are the whole of it.
 type Config struct {
 	HTTPAddr        string
+	MetricsAddr     string
 	OrdersURL       string
 	OrdersTimeout   time.Duration
 	ShutdownTimeout time.Duration
@@ -29,6 +31,7 @@ type Config struct {
 // RegisterFlags defines the flags of c on fs.
 func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.HTTPAddr, "http.addr", ":7000", "address of the public API")
+	fs.StringVar(&c.MetricsAddr, "metrics.addr", "", "address of /metrics, apart from the public API (empty: /metrics on -http.addr)")
 	fs.StringVar(&c.OrdersURL, "ordersvc.url", "http://127.0.0.1:7001", "base URL of ordersvc's internal API")
 	fs.DurationVar(&c.OrdersTimeout, "ordersvc.timeout", 5*time.Second, "how long a call to ordersvc may take before the client gets a 504")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown.timeout", 10*time.Second, "how long in-flight requests may take to finish at shutdown")
@@ -49,15 +52,30 @@ func Run(ctx context.Context, cfg Config, logger log.Logger) error {
 	checks := map[string]platform.Check{
 		"ordersvc": func(ctx context.Context) error { return ping(ctx, httpClient, cfg.OrdersURL+"/healthz") },
 	}
-	h := MakeHTTPHandler(orders, checks, platform.NewMetrics("gateway"), logger)
+	m := platform.NewMetrics("gateway")
+	api := MakeHTTPHandler(orders, checks, m, logger)
+	metrics := http.NewServeMux()
+	metrics.Handle("GET /metrics", m.Handler())
+
 	ln, err := platform.Listen(cfg.HTTPAddr, "http.addr", platform.EnvName(EnvPrefix, "http.addr"))
 	if err != nil {
 		return err
 	}
-
 	var g run.Group
 	platform.AddContext(ctx, &g)
-	platform.AddServer(&g, platform.NewServer(h), ln, cfg.ShutdownTimeout, logger)
+	if cfg.MetricsAddr == "" {
+		metrics.Handle("/", api)
+		api = metrics
+	} else {
+		metrics.HandleFunc("/", httperr.NotFound)
+		mln, err := platform.Listen(cfg.MetricsAddr, "metrics.addr", platform.EnvName(EnvPrefix, "metrics.addr"))
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		platform.AddServer(&g, platform.NewServer(metrics), mln, cfg.ShutdownTimeout, logger)
+	}
+	platform.AddServer(&g, platform.NewServer(api), ln, cfg.ShutdownTimeout, logger)
 	return g.Run()
 }
 

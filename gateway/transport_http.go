@@ -23,7 +23,8 @@ import (
 
 // MakeHTTPHandler returns the public API on top of s (ordersvc's client),
 // with /healthz, /readyz (passing when every check does), the Swagger UI at
-// /api, the OpenAPI document at /api-json, and the metrics of m at /metrics.
+// /api and the OpenAPI document at /api-json. Its requests are counted in m,
+// which Run serves at /metrics.
 func MakeHTTPHandler(s ordersvc.Service, checks map[string]platform.Check, m *platform.Metrics, logger log.Logger) http.Handler {
 	e := ordersvc.MakeServerEndpoints(s)
 	opts := []httptransport.ServerOption{
@@ -53,7 +54,6 @@ func MakeHTTPHandler(s ordersvc.Service, checks map[string]platform.Check, m *pl
 		mux.Handle(path, httperr.MethodNotAllowed("GET"))
 	}
 	platform.MountHealth(mux, checks)
-	mux.Handle("GET /metrics", m.Handler())
 	mux.HandleFunc("/", httperr.NotFound)
 
 	observed := observe(logger,

@@ -60,7 +60,8 @@ securityContext:
 {{/*
 A stateless service: its Deployment, Service, PodDisruptionBudget and
 HorizontalPodAutoscaler. .name is the service (and its image and binary),
-.port its HTTP port, .env its container's environment.
+.port its HTTP port, .metricsPort the port of /metrics when it has one of
+its own, .env its container's environment.
 */}}
 {{- define "orderflow.service" -}}
 {{- $values := index .root.Values .name -}}
@@ -81,6 +82,10 @@ spec:
     metadata:
       labels:
         {{- include "orderflow.labels" . | nindent 8 }}
+      annotations:
+        prometheus.io/scrape: "true"
+        prometheus.io/port: {{ .metricsPort | default .port | quote }}
+        prometheus.io/path: /metrics
     spec:
       {{- include "orderflow.podSecurity" (dict "uid" 65532) | nindent 6 }}
       containers:
@@ -90,6 +95,10 @@ spec:
           ports:
             - name: http
               containerPort: {{ .port }}
+            {{- with .metricsPort }}
+            - name: metrics
+              containerPort: {{ . }}
+            {{- end }}
           env:
             - name: {{ printf "%s_HTTP_ADDR" (upper .name) }}
               value: {{ printf ":%d" (int .port) | quote }}
