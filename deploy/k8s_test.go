@@ -522,3 +522,15 @@ func portsOf(ports []corev1.ServicePort) string {
 	}
 	return b.String()
 }
+
+func TestHelmRefusesMistakenValues(t *testing.T) {
+	for name, values := range map[string]map[string]any{
+		"misspelt key":          {"gatway": map[string]any{"replicas": 3}},
+		"replicas not a number": {"ordersvc": map[string]any{"replicas": "two"}},
+		"unknown pull policy":   {"image": map[string]any{"pullPolicy": "Sometimes"}},
+	} {
+		if _, err := RenderChart(filepath.Join(root, ChartDir), "orderflow", "orderflow", values); err == nil {
+			t.Errorf("%s: rendered without complaint", name)
+		}
+	}
+}
