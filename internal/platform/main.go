@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 	"syscall"
 
 	"github.com/go-kit/log"
@@ -17,13 +18,18 @@ import (
 // the environment, a logger, then serve until SIGINT or SIGTERM. It exits 0
 // on a signal and 1 when serve fails or the configuration is bad.
 //
-// "name probe /readyz [flags]" instead checks the service already running
-// with the same configuration (see Probe), for container health checks.
+// "name probe [path] [flags]" instead checks the service already running
+// with the same configuration (see Probe), for container health checks;
+// path defaults to /readyz.
 func Main(name, envPrefix string, register func(*flag.FlagSet), serve func(context.Context, log.Logger) error) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	register(fs)
-	if len(os.Args) > 2 && os.Args[1] == "probe" {
-		os.Exit(probe(fs, envPrefix, os.Args[2], os.Args[3:]))
+	if len(os.Args) > 1 && os.Args[1] == "probe" {
+		path, args := "/readyz", os.Args[2:]
+		if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+			path, args = args[0], args[1:]
+		}
+		os.Exit(probe(fs, envPrefix, path, args))
 	}
 	logger := NewLogger(os.Stderr, name)
 	// go-redis reports connection trouble through a process-wide logger;
@@ -34,6 +40,9 @@ func Main(name, envPrefix string, register func(*flag.FlagSet), serve func(conte
 		os.Exit(0)
 	case err != nil:
 		logger.Log("msg", "bad configuration", "err", err)
+		os.Exit(1)
+	case fs.NArg() > 0:
+		logger.Log("msg", "bad configuration", "err", fmt.Sprintf("unexpected argument %q (the one command is probe)", fs.Arg(0)))
 		os.Exit(1)
 	}
 
