@@ -42,7 +42,7 @@ var kinds = map[string]func() any{
 // workload is a Deployment or a StatefulSet.
 type workload struct {
 	kind, name string
-	replicas   int32
+	replicas   *int32 // nil: left to an autoscaler
 	selector   *metav1.LabelSelector
 	pod        *corev1.PodTemplateSpec
 }
@@ -98,9 +98,9 @@ func decode(t *testing.T, manifests []byte) *system {
 		case *corev1.Service:
 			s.services[o.Name] = o
 		case *appsv1.Deployment:
-			s.workloads[o.Name] = &workload{"Deployment", o.Name, ptrOr(o.Spec.Replicas, 1), o.Spec.Selector, &o.Spec.Template}
+			s.workloads[o.Name] = &workload{"Deployment", o.Name, o.Spec.Replicas, o.Spec.Selector, &o.Spec.Template}
 		case *appsv1.StatefulSet:
-			s.workloads[o.Name] = &workload{"StatefulSet", o.Name, ptrOr(o.Spec.Replicas, 1), o.Spec.Selector, &o.Spec.Template}
+			s.workloads[o.Name] = &workload{"StatefulSet", o.Name, o.Spec.Replicas, o.Spec.Selector, &o.Spec.Template}
 			if _, ok := s.services[o.Spec.ServiceName]; !ok {
 				defer func() {
 					if _, ok := s.services[o.Spec.ServiceName]; !ok {
@@ -144,6 +144,7 @@ func TestKustomization(t *testing.T) {
 		t.Fatalf("kubectl apply -k %s would fail: %v", KustomizeDir, err)
 	}
 	s := check(t, out)
+	checkAutoscaled(t, s)
 	if len(s.namespaces) != 1 || s.namespaces[0].Name != "orderflow" || s.namespaces[0].Labels[psapi.EnforceLevelLabel] != string(psapi.LevelRestricted) {
 		t.Errorf("want one namespace, orderflow, enforcing Pod Security restricted")
 	}
@@ -185,6 +186,7 @@ func TestHelmChart(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := check(t, []byte(joinManifests(files)))
+	checkAutoscaled(t, s)
 	secret := s.secrets["orderflow-credentials"]
 	if secret == nil {
 		t.Fatal("the chart makes no credentials Secret")
@@ -193,6 +195,9 @@ func TestHelmChart(t *testing.T) {
 		if len(value) == 0 {
 			t.Errorf("the Secret's %s is empty", key)
 		}
+	}
+	if secret.Annotations["helm.sh/resource-policy"] != "keep" {
+		t.Error("helm uninstall would delete the passwords that MongoDB's kept volume holds")
 	}
 	if string(secret.Data["MONGO_ROOT_PASSWORD"]) == string(secret.Data["REDIS_PASSWORD"]) {
 		t.Error("generated passwords are not random")
@@ -203,6 +208,7 @@ func TestHelmValues(t *testing.T) {
 	values := map[string]any{
 		"image":       map[string]any{"registry": "registry.example.com", "tag": "1.2.3"},
 		"ordersvc":    map[string]any{"replicas": 3, "resources": map[string]any{"limits": map[string]any{"memory": "512Mi"}}},
+		"paymentsvc":  map[string]any{"autoscaling": map[string]any{"enabled": false}},
 		"credentials": map[string]any{"redisPassword": "from-values"},
 		"metrics":     map[string]any{"allowFromNamespace": "monitoring"},
 	}
@@ -213,8 +219,11 @@ func TestHelmValues(t *testing.T) {
 	s := check(t, []byte(joinManifests(files)))
 	orders := s.workloads["ordersvc"]
 	c := orders.pod.Spec.Containers[0]
-	if c.Image != "registry.example.com/orderflow/ordersvc:1.2.3" || orders.replicas != 3 || c.Resources.Limits.Memory().String() != "512Mi" {
-		t.Errorf("values not applied: image %s, %d replicas, memory limit %s", c.Image, orders.replicas, c.Resources.Limits.Memory())
+	if c.Image != "registry.example.com/orderflow/ordersvc:1.2.3" || ptrOr(s.autoscaler("ordersvc").Spec.MinReplicas, 1) != 3 || c.Resources.Limits.Memory().String() != "512Mi" {
+		t.Errorf("values not applied: image %s, at least %v replicas, memory limit %s", c.Image, s.autoscaler("ordersvc").Spec.MinReplicas, c.Resources.Limits.Memory())
+	}
+	if s.autoscaler("paymentsvc") != nil || ptrOr(s.workloads["paymentsvc"].replicas, 0) != 2 {
+		t.Error("paymentsvc without autoscaling: want 2 replicas in its Deployment and no autoscaler")
 	}
 	if got := string(s.secrets["orderflow-credentials"].Data["REDIS_PASSWORD"]); got != "from-values" {
 		t.Errorf("want the Redis password from values, have %q", got)
@@ -489,12 +498,23 @@ func checkEnvironment(t *testing.T, s *system) {
 	}
 }
 
+// checkStatelessServices: each service runs at least 2 pods, kept by its
+// Deployment or by an autoscaler (and then by it alone, so that applying the
+// manifests again does not undo its scaling), with the right probes and a
+// disruption budget.
 func checkStatelessServices(t *testing.T, s *system) {
 	for name := range services(t) {
 		w := s.workloads[name]
-		if w == nil || w.kind != "Deployment" || w.replicas < 2 {
-			t.Errorf("%s is not a Deployment of at least 2 replicas", name)
+		if w == nil || w.kind != "Deployment" {
+			t.Errorf("%s is not a Deployment", name)
 			continue
+		}
+		if hpa := s.autoscaler(name); hpa != nil {
+			if w.replicas != nil || ptrOr(hpa.Spec.MinReplicas, 1) < 2 {
+				t.Errorf("%s: want the autoscaler alone to keep at least 2 replicas, have %v in the Deployment and %v in the autoscaler", name, w.replicas, hpa.Spec.MinReplicas)
+			}
+		} else if ptrOr(w.replicas, 1) < 2 {
+			t.Errorf("%s runs %d replica", name, ptrOr(w.replicas, 1))
 		}
 		c, _ := s.container(name)
 		if c.StartupProbe == nil || c.LivenessProbe.HTTPGet == nil || c.LivenessProbe.HTTPGet.Path != "/healthz" ||
@@ -507,7 +527,23 @@ func checkStatelessServices(t *testing.T, s *system) {
 		}) {
 			t.Errorf("%s has no PodDisruptionBudget", name)
 		}
-		if !slices.ContainsFunc(s.hpas, func(h *autoscalingv2.HorizontalPodAutoscaler) bool { return h.Spec.ScaleTargetRef.Name == name }) {
+	}
+}
+
+// autoscaler finds the HorizontalPodAutoscaler of the Deployment name.
+func (s *system) autoscaler(name string) *autoscalingv2.HorizontalPodAutoscaler {
+	for _, h := range s.hpas {
+		if h.Spec.ScaleTargetRef.Kind == "Deployment" && h.Spec.ScaleTargetRef.Name == name {
+			return h
+		}
+	}
+	return nil
+}
+
+// checkAutoscaled: by default each service has an autoscaler.
+func checkAutoscaled(t *testing.T, s *system) {
+	for name := range services(t) {
+		if s.autoscaler(name) == nil {
 			t.Errorf("%s has no HorizontalPodAutoscaler", name)
 		}
 	}

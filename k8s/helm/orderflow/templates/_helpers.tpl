@@ -59,7 +59,9 @@ securityContext:
 
 {{/*
 A stateless service: its Deployment, Service, PodDisruptionBudget and
-HorizontalPodAutoscaler. .name is the service (and its image and binary),
+HorizontalPodAutoscaler. With the autoscaler, the Deployment names no
+replica count (the autoscaler keeps at least .replicas), so that an upgrade
+does not undo its scaling. .name is the service (and its image and binary),
 .port its HTTP port, .metricsPort the port of /metrics when it has one of
 its own, .env its container's environment.
 */}}
@@ -74,7 +76,9 @@ metadata:
   labels:
     {{- include "orderflow.labels" . | nindent 4 }}
 spec:
+  {{- if not $values.autoscaling.enabled }}
   replicas: {{ $values.replicas }}
+  {{- end }}
   selector:
     matchLabels:
       {{- include "orderflow.selector" . | nindent 6 }}
@@ -111,18 +115,27 @@ spec:
           envFrom:
             - configMapRef:
                 name: {{ .name }}-config
+          # /readyz asks MongoDB and Redis, with 2 seconds for each.
           startupProbe:
             httpGet: {path: /healthz, port: http}
             periodSeconds: 2
+            timeoutSeconds: 3
             failureThreshold: 30
           livenessProbe:
             httpGet: {path: /healthz, port: http}
             periodSeconds: 10
+            timeoutSeconds: 3
             failureThreshold: 3
           readinessProbe:
             httpGet: {path: /readyz, port: http}
             periodSeconds: 5
+            timeoutSeconds: 3
             failureThreshold: 2
+          # Endpoints drop a terminating pod a moment after it gets SIGTERM:
+          # it keeps serving meanwhile, then shuts down gracefully.
+          lifecycle:
+            preStop:
+              sleep: {seconds: 5}
           resources:
             {{- toYaml $values.resources | nindent 12 }}
           {{- include "orderflow.containerSecurity" . | nindent 10 }}
@@ -152,6 +165,7 @@ spec:
   selector:
     matchLabels:
       {{- include "orderflow.selector" . | nindent 6 }}
+{{- if $values.autoscaling.enabled }}
 ---
 apiVersion: autoscaling/v2
 kind: HorizontalPodAutoscaler
@@ -164,7 +178,7 @@ spec:
     apiVersion: apps/v1
     kind: Deployment
     name: {{ .name }}
-  minReplicas: {{ $values.autoscaling.minReplicas }}
+  minReplicas: {{ $values.replicas }}
   maxReplicas: {{ $values.autoscaling.maxReplicas }}
   metrics:
     - type: Resource
@@ -173,4 +187,5 @@ spec:
         target:
           type: Utilization
           averageUtilization: {{ $values.autoscaling.targetCPUUtilizationPercentage }}
+{{- end }}
 {{- end }}
