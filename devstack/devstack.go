@@ -73,7 +73,7 @@ func Run(ctx context.Context, cfg Config, stderr io.Writer) error {
 
 	redisURL := cfg.RedisURL
 	if redisURL == "" {
-		r, err := StartRedisServer(cfg.RedisAddr)
+		r, err := StartRedisServer(cfg.RedisAddr, "")
 		switch {
 		case err == nil:
 			defer r.Stop()

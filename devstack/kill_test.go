@@ -76,7 +76,10 @@ func TestKillingAnyPartMidFlowLosesNothing(t *testing.T) {
 		t.Skip("skipping in -short mode: builds and kills processes")
 	}
 	bin := buildServices(t)
-	redis, mongoURI := testenv.Redis(t), testenv.FerretDB(t)
+	// Redis wants a password, given apart from its URL as in docker
+	// compose and Kubernetes.
+	const redisPassword = "s3cret:/@"
+	redis, mongoURI := testenv.RedisWithPassword(t, redisPassword), testenv.FerretDB(t)
 	logs := &syncBuffer{}
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -86,12 +89,14 @@ func TestKillingAnyPartMidFlowLosesNothing(t *testing.T) {
 	redisURL := "redis://" + redis.Addr + "/0"
 	orders := &binary{t: t, name: "ordersvc", path: filepath.Join(bin, "ordersvc"), addr: testenv.FreeAddr(t), logs: logs}
 	orders.env = []string{
-		"ORDERSVC_HTTP_ADDR=" + orders.addr, "ORDERSVC_MONGO_URI=" + mongoURI, "ORDERSVC_REDIS_URL=" + redisURL,
+		"ORDERSVC_HTTP_ADDR=" + orders.addr, "ORDERSVC_MONGO_URI=" + mongoURI,
+		"ORDERSVC_REDIS_URL=" + redisURL, "ORDERSVC_REDIS_PASSWORD=" + redisPassword,
 		"ORDERSVC_REDELIVER_INTERVAL=50ms", "ORDERSVC_REDELIVER_BACKOFF_MIN=200ms", "ORDERSVC_REDELIVER_BACKOFF_MAX=1s",
 	}
 	payments := &binary{t: t, name: "paymentsvc", path: filepath.Join(bin, "paymentsvc"), addr: testenv.FreeAddr(t), logs: logs}
 	payments.env = []string{
-		"PAYMENTSVC_HTTP_ADDR=" + payments.addr, "PAYMENTSVC_MONGO_URI=" + mongoURI, "PAYMENTSVC_REDIS_URL=" + redisURL,
+		"PAYMENTSVC_HTTP_ADDR=" + payments.addr, "PAYMENTSVC_MONGO_URI=" + mongoURI,
+		"PAYMENTSVC_REDIS_URL=" + redisURL, "PAYMENTSVC_REDIS_PASSWORD=" + redisPassword,
 		"PAYMENTSVC_CHARGE_LEASE=1s",
 	}
 	gw := &binary{t: t, name: "gateway", path: filepath.Join(bin, "gateway"), addr: testenv.FreeAddr(t), logs: logs}

@@ -18,17 +18,19 @@ import (
 // RedisServer is a redis-server child process that can be stopped and
 // started again on the same address, as a Redis restart looks to clients.
 type RedisServer struct {
-	Addr string
-	cmd  *exec.Cmd
-	done chan struct{}
+	Addr     string
+	Password string // required of clients when not empty
+	cmd      *exec.Cmd
+	done     chan struct{}
 }
 
 // ErrNoRedisServer means redis-server is not on PATH.
 var ErrNoRedisServer = errors.New("redis-server not found on PATH (Debian: apt-get install redis-server)")
 
 // StartRedisServer starts redis-server on addr ("127.0.0.1:0" picks a free
-// port) without persistence, and waits until it answers PING.
-func StartRedisServer(addr string) (*RedisServer, error) {
+// port) without persistence, requiring password unless it is empty, and
+// waits until it answers PING.
+func StartRedisServer(addr, password string) (*RedisServer, error) {
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		return nil, ErrNoRedisServer
 	}
@@ -41,17 +43,20 @@ func StartRedisServer(addr string) (*RedisServer, error) {
 			return nil, err
 		}
 	}
-	s := &RedisServer{Addr: net.JoinHostPort(host, port)}
+	s := &RedisServer{Addr: net.JoinHostPort(host, port), Password: password}
 	return s, s.Start()
 }
 
 // Start starts the server (again).
 func (s *RedisServer) Start() error {
 	host, port, _ := net.SplitHostPort(s.Addr)
-	cmd := exec.Command("redis-server",
-		"--bind", host, "--port", port,
+	args := []string{"--bind", host, "--port", port,
 		"--save", "", "--appendonly", "no",
-		"--daemonize", "no", "--loglevel", "warning")
+		"--daemonize", "no", "--loglevel", "warning"}
+	if s.Password != "" {
+		args = append(args, "--requirepass", s.Password)
+	}
+	cmd := exec.Command("redis-server", args...)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	// The child dies with its parent, so nothing outlives a crashed run.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
@@ -61,7 +66,7 @@ func (s *RedisServer) Start() error {
 	s.cmd, s.done = cmd, make(chan struct{})
 	go func() { _ = cmd.Wait(); close(s.done) }()
 
-	client := redis.NewClient(&redis.Options{Addr: s.Addr, MaxRetries: -1})
+	client := redis.NewClient(&redis.Options{Addr: s.Addr, Password: s.Password, MaxRetries: -1})
 	defer client.Close()
 	deadline := time.Now().Add(10 * time.Second)
 	for {

@@ -24,8 +24,14 @@ import (
 // may Kill and Start it again.
 func Redis(t testing.TB) *devstack.RedisServer {
 	t.Helper()
+	return RedisWithPassword(t, "")
+}
+
+// RedisWithPassword is Redis requiring password of its clients.
+func RedisWithPassword(t testing.TB, password string) *devstack.RedisServer {
+	t.Helper()
 	skipShort(t)
-	s, err := devstack.StartRedisServer("127.0.0.1:0")
+	s, err := devstack.StartRedisServer("127.0.0.1:0", password)
 	if err == devstack.ErrNoRedisServer {
 		if os.Getenv("CI") != "" {
 			t.Fatalf("%v: CI must provide it", err)
@@ -41,7 +47,7 @@ func Redis(t testing.TB) *devstack.RedisServer {
 
 // RedisClient returns a client of s, closed when the test ends.
 func RedisClient(t testing.TB, s *devstack.RedisServer) *redis.Client {
-	c := redis.NewClient(&redis.Options{Addr: s.Addr})
+	c := redis.NewClient(&redis.Options{Addr: s.Addr, Password: s.Password})
 	t.Cleanup(func() { c.Close() })
 	return c
 }
