@@ -49,15 +49,16 @@ type workload struct {
 
 // system is a set of manifests, decoded.
 type system struct {
-	namespaces  []*corev1.Namespace
-	configMaps  map[string]*corev1.ConfigMap
-	secrets     map[string]*corev1.Secret
-	services    map[string]*corev1.Service
-	workloads   map[string]*workload
-	pdbs        []*policyv1.PodDisruptionBudget
-	hpas        []*autoscalingv2.HorizontalPodAutoscaler
-	netpols     []*networkingv1.NetworkPolicy
-	namespaceOf map[string]string // kind/name -> metadata.namespace
+	namespaces   []*corev1.Namespace
+	configMaps   map[string]*corev1.ConfigMap
+	secrets      map[string]*corev1.Secret
+	services     map[string]*corev1.Service
+	workloads    map[string]*workload
+	pdbs         []*policyv1.PodDisruptionBudget
+	hpas         []*autoscalingv2.HorizontalPodAutoscaler
+	netpols      []*networkingv1.NetworkPolicy
+	statefulSets []*appsv1.StatefulSet
+	namespaceOf  map[string]string // kind/name -> metadata.namespace
 }
 
 var docSeparator = regexp.MustCompile(`(?m)^---\s*$`)
@@ -101,13 +102,7 @@ func decode(t *testing.T, manifests []byte) *system {
 			s.workloads[o.Name] = &workload{"Deployment", o.Name, o.Spec.Replicas, o.Spec.Selector, &o.Spec.Template}
 		case *appsv1.StatefulSet:
 			s.workloads[o.Name] = &workload{"StatefulSet", o.Name, o.Spec.Replicas, o.Spec.Selector, &o.Spec.Template}
-			if _, ok := s.services[o.Spec.ServiceName]; !ok {
-				defer func() {
-					if _, ok := s.services[o.Spec.ServiceName]; !ok {
-						t.Errorf("StatefulSet %s names Service %s, which does not exist", o.Name, o.Spec.ServiceName)
-					}
-				}()
-			}
+			s.statefulSets = append(s.statefulSets, o)
 		case *policyv1.PodDisruptionBudget:
 			s.pdbs = append(s.pdbs, o)
 		case *autoscalingv2.HorizontalPodAutoscaler:
@@ -350,6 +345,11 @@ func checkSelectorsAndPorts(t *testing.T, s *system) {
 			if _, ok := containerPort(&matched[0].pod.Spec, target); !ok {
 				t.Errorf("Service %s sends port %d to %s, which %s does not have", svc.Name, p.Port, target.String(), matched[0].name)
 			}
+		}
+	}
+	for _, sts := range s.statefulSets {
+		if _, ok := s.services[sts.Spec.ServiceName]; !ok {
+			t.Errorf("StatefulSet %s names Service %s, which does not exist", sts.Name, sts.Spec.ServiceName)
 		}
 	}
 	for _, pdb := range s.pdbs {
