@@ -3,9 +3,11 @@ package devstack_test
 import (
 	"context"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,7 +20,7 @@ import (
 	"github.com/orderflow/orderflow/paymentsvc"
 )
 
-func TestAServiceFailsFastWhenMongoDBIsUnreachable(t *testing.T) {
+func TestAServiceGivesUpWhenMongoDBStaysUnreachable(t *testing.T) {
 	t.Parallel()
 	redis := testenv.Redis(t)
 	dead := testenv.FreeAddr(t) // nothing listens there
@@ -30,7 +32,67 @@ func TestAServiceFailsFastWhenMongoDBIsUnreachable(t *testing.T) {
 	}
 }
 
-func TestAServiceFailsFastWhenRedisIsUnreachable(t *testing.T) {
+// A service started before its MongoDB, as in a new cluster, waits for it.
+func TestAServiceWaitsForAMongoDBThatIsStarting(t *testing.T) {
+	t.Parallel()
+	redis := testenv.Redis(t)
+	mongoAddr := testenv.FreeAddr(t)
+	cfg, _, _ := devstack.Defaults()
+	cfg.HTTPAddr, cfg.Mongo.URI, cfg.Redis.URL = testenv.FreeAddr(t), "mongodb://"+mongoAddr, "redis://"+redis.Addr
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- ordersvc.Run(ctx, cfg, log.NewNopLogger()) }()
+
+	// Until it is up, the address refuses the service's connections; it
+	// comes up once the service has been trying for longer than one ping
+	// may take (2 seconds of server selection).
+	refusing, err := net.Listen("tcp", mongoAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var first, last time.Time
+	go func() {
+		for {
+			conn, err := refusing.Accept()
+			if err != nil {
+				return
+			}
+			conn.Close()
+			mu.Lock()
+			if first.IsZero() {
+				first = time.Now()
+			}
+			last = time.Now()
+			mu.Unlock()
+		}
+	}()
+	testenv.Eventually(t, 15*time.Second, "ordersvc stopped trying MongoDB", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return last.Sub(first) > 3*time.Second
+	})
+	refusing.Close()
+	f, err := devstack.StartFerretDB(mongoAddr, t.TempDir(), slog.LevelError+4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Stop()
+	testenv.Eventually(t, 15*time.Second, "ordersvc never became ready", func() bool {
+		resp, err := http.Get("http://" + cfg.HTTPAddr + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("ordersvc: %v", err)
+	}
+}
+
+func TestAServiceGivesUpWhenRedisStaysUnreachable(t *testing.T) {
 	t.Parallel()
 	uri := testenv.FerretDB(t)
 	dead := testenv.FreeAddr(t) // nothing listens there

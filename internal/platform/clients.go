@@ -60,8 +60,9 @@ func (c *RedisConfig) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Password, "redis.password", "", "Redis password, instead of the URL's")
 }
 
-// ConnectMongo connects to MongoDB and pings it, failing fast with a message
-// that names the server (without credentials). Later outages are the
+// ConnectMongo connects to MongoDB and pings it until it answers or the
+// startup timeout passes, then fails with a message that names the server
+// (without credentials). Later outages are the
 // driver's business: it reconnects by itself. An operation gives up after
 // 3 seconds, within the gateway's 5-second wait for ordersvc, so a client
 // learns that the store is unavailable (503) rather than that ordersvc was
@@ -75,13 +76,26 @@ func ConnectMongo(ctx context.Context, cfg MongoConfig) (*mongo.Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mongodb URI %s: %w", Redact(uri), err)
 	}
+	// A MongoDB that is still starting (a new container initialising its
+	// volume) gets until the startup timeout.
 	ctx, cancel := context.WithTimeout(ctx, StartupTimeout)
 	defer cancel()
-	if err := c.Ping(ctx, nil); err != nil {
-		_ = c.Disconnect(context.Background())
-		return nil, fmt.Errorf("mongodb unreachable at %s: %w", Redact(uri), err)
+	var pingErr error
+	for {
+		err := c.Ping(ctx, nil)
+		if err == nil {
+			return c, nil
+		}
+		if pingErr == nil || ctx.Err() == nil {
+			pingErr = err // the server's answer, rather than the deadline's
+		}
+		select {
+		case <-ctx.Done():
+			_ = c.Disconnect(context.Background())
+			return nil, fmt.Errorf("mongodb unreachable at %s: %w", Redact(uri), pingErr)
+		case <-time.After(250 * time.Millisecond):
+		}
 	}
-	return c, nil
 }
 
 // ConnectRedis connects to Redis (a redis:// URL) and pings it, failing fast
