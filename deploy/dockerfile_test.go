@@ -122,7 +122,7 @@ func TestTheImageBuildCompilesHere(t *testing.T) {
 		t.Errorf("the builder has Go %s, the module needs %s", goVersion[1], mod)
 	}
 
-	src := t.TempDir()
+	src, ignored := t.TempDir(), dockerignore(t)
 	env := map[string]string{}
 	var run *instructions.RunCommand
 	for _, cmd := range build.Commands {
@@ -132,7 +132,7 @@ func TestTheImageBuildCompilesHere(t *testing.T) {
 				env[kv.Key] = kv.Value
 			}
 		case *instructions.CopyCommand:
-			copyIntoContext(t, c.SourcePaths, src, c.DestPath)
+			copyIntoContext(t, ignored, c.SourcePaths, src, c.DestPath)
 		case *instructions.RunCommand:
 			run = c
 		}
@@ -184,17 +184,15 @@ func TestTheImageBuildCompilesHere(t *testing.T) {
 	}
 }
 
-// copyIntoContext copies sources from the repository to dest in workdir
-// as a COPY does, leaving out what .dockerignore keeps out of the build
-// context.
-func copyIntoContext(t *testing.T, sources []string, workdir, dest string) {
+// dockerignore reads what .dockerignore keeps out of the build context.
+func dockerignore(t *testing.T) *patternmatcher.PatternMatcher {
 	t.Helper()
-	ignore, err := os.Open(filepath.Join(root, ".dockerignore"))
+	f, err := os.Open(filepath.Join(root, ".dockerignore"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	patterns, err := ignorefile.ReadAll(ignore)
-	ignore.Close()
+	defer f.Close()
+	patterns, err := ignorefile.ReadAll(f)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,6 +200,13 @@ func copyIntoContext(t *testing.T, sources []string, workdir, dest string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return pm
+}
+
+// copyIntoContext copies sources from the repository to dest in workdir
+// as a COPY does, leaving out what the build context leaves out.
+func copyIntoContext(t *testing.T, ignored *patternmatcher.PatternMatcher, sources []string, workdir, dest string) {
+	t.Helper()
 	destDir := filepath.Join(workdir, dest)
 	intoDir := strings.HasSuffix(dest, "/") || len(sources) > 1
 	for _, s := range sources {
@@ -211,7 +216,7 @@ func copyIntoContext(t *testing.T, sources []string, workdir, dest string) {
 				return err
 			}
 			rel, _ := filepath.Rel(root, path)
-			if skip, err := pm.MatchesOrParentMatches(rel); err != nil || skip {
+			if skip, err := ignored.MatchesOrParentMatches(rel); err != nil || skip {
 				return err
 			}
 			var target string

@@ -468,10 +468,8 @@ func checkEnvironment(t *testing.T, s *system) {
 		if addr := s.text(envs[name][svc.httpAddrVar()]); addr != ":"+svc.port {
 			t.Errorf("%s listens on %q, want :%s", name, addr, svc.port)
 		}
-		if _, ok := containerPort(&s.workloads[name].pod.Spec, intstr.FromString("http")); !ok {
-			t.Errorf("%s has no port named http", name)
-		} else if cp, _ := containerPort(&s.workloads[name].pod.Spec, intstr.FromString("http")); fmt.Sprint(cp.ContainerPort) != svc.port {
-			t.Errorf("%s's port http is %d, it listens on %s", name, cp.ContainerPort, svc.port)
+		if cp, ok := containerPort(&s.workloads[name].pod.Spec, intstr.FromString("http")); !ok || fmt.Sprint(cp.ContainerPort) != svc.port {
+			t.Errorf("%s has no port named http on %s, where it listens", name, svc.port)
 		}
 		if !strings.Contains(c.Image, "/"+name+":") {
 			t.Errorf("%s runs image %s", name, c.Image)

@@ -135,8 +135,11 @@ func (s *system) stop(p *process) {
 	p.cancel = nil
 }
 
-func (s *system) ready(p *process) bool {
-	resp, err := http.Get("http://" + p.addr + "/readyz")
+func (s *system) ready(p *process) bool { return answers200("http://" + p.addr + "/readyz") }
+
+// answers200 reports whether a GET of url answers 200.
+func answers200(url string) bool {
+	resp, err := http.Get(url)
 	if err != nil {
 		return false
 	}

@@ -2,7 +2,6 @@ package devstack_test
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -79,12 +78,7 @@ func TestAServiceWaitsForAMongoDBThatIsStarting(t *testing.T) {
 	}
 	defer f.Stop()
 	testenv.Eventually(t, 15*time.Second, "ordersvc never became ready", func() bool {
-		resp, err := http.Get("http://" + cfg.HTTPAddr + "/readyz")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
+		return answers200("http://" + cfg.HTTPAddr + "/readyz")
 	})
 	cancel()
 	if err := <-done; err != nil {
@@ -133,24 +127,15 @@ func TestTheGatewayCanServeMetricsApartFromThePublicAPI(t *testing.T) {
 		}
 	}()
 
-	get := func(addr, path string) (int, string) {
-		resp, err := http.Get("http://" + addr + path)
-		if err != nil {
-			return 0, err.Error()
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
-	}
+	public, metrics := "http://"+cfg.HTTPAddr, "http://"+cfg.MetricsAddr
 	testenv.Eventually(t, 5*time.Second, "the gateway never answered", func() bool {
-		status, _ := get(cfg.HTTPAddr, "/healthz")
-		return status == http.StatusOK
+		return answers200(public + "/healthz")
 	})
-	if status, body := get(cfg.HTTPAddr, "/metrics"); status != http.StatusNotFound {
-		t.Errorf("public /metrics: want 404, have %d %s", status, body)
+	if r := doHTTP(t, public, "GET", "/metrics", ""); r.status != http.StatusNotFound {
+		t.Errorf("public /metrics: want 404, have %d %s", r.status, r.raw)
 	}
-	status, body := get(cfg.MetricsAddr, "/metrics")
-	if want := `gateway_http_requests_total{method="GET",route="GET /healthz",status="200"}`; status != http.StatusOK || !strings.Contains(body, want) {
-		t.Errorf("want %s on -metrics.addr, have %d %s", want, status, body)
+	r := doHTTP(t, metrics, "GET", "/metrics", "")
+	if want := `gateway_http_requests_total{method="GET",route="GET /healthz",status="200"}`; r.status != http.StatusOK || !strings.Contains(r.raw, want) {
+		t.Errorf("want %s on -metrics.addr, have %d %s", want, r.status, r.raw)
 	}
 }

@@ -61,51 +61,37 @@ func (c *RedisConfig) RegisterFlags(fs *flag.FlagSet) {
 }
 
 // ConnectMongo connects to MongoDB and pings it until it answers or the
-// startup timeout passes, then fails with a message that names the server
-// (without credentials). Later outages are the
-// driver's business: it reconnects by itself. An operation gives up after
-// 3 seconds, within the gateway's 5-second wait for ordersvc, so a client
-// learns that the store is unavailable (503) rather than that ordersvc was
-// slow (504).
+// startup timeout passes (a MongoDB may be starting too), then fails with a
+// message that names the server (without credentials). Later outages are
+// the driver's business: it reconnects by itself. An operation gives up
+// after 3 seconds, within the gateway's 5-second wait for ordersvc, so a
+// client learns that the store is unavailable (503) rather than that
+// ordersvc was slow (504).
 func ConnectMongo(ctx context.Context, cfg MongoConfig) (*mongo.Client, error) {
-	uri := cfg.URI
 	opts := cfg.clientOptions().
 		SetServerSelectionTimeout(2 * time.Second).
 		SetTimeout(3 * time.Second)
 	c, err := mongo.Connect(opts)
 	if err != nil {
-		return nil, fmt.Errorf("mongodb URI %s: %w", Redact(uri), err)
+		return nil, fmt.Errorf("mongodb URI %s: %w", Redact(cfg.URI), err)
 	}
-	// A MongoDB that is still starting (a new container initialising its
-	// volume) gets until the startup timeout.
-	ctx, cancel := context.WithTimeout(ctx, StartupTimeout)
-	defer cancel()
-	var pingErr error
-	for {
-		err := c.Ping(ctx, nil)
-		if err == nil {
-			return c, nil
-		}
-		if pingErr == nil || ctx.Err() == nil {
-			pingErr = err // the server's answer, rather than the deadline's
-		}
-		select {
-		case <-ctx.Done():
-			_ = c.Disconnect(context.Background())
-			return nil, fmt.Errorf("mongodb unreachable at %s: %w", Redact(uri), pingErr)
-		case <-time.After(250 * time.Millisecond):
-		}
+	ping := func(ctx context.Context) error { return c.Ping(ctx, nil) }
+	if err := awaitStartup(ctx, ping, func(error) bool { return false }); err != nil {
+		_ = c.Disconnect(context.Background())
+		return nil, fmt.Errorf("mongodb unreachable at %s: %w", Redact(cfg.URI), err)
 	}
+	return c, nil
 }
 
-// ConnectRedis connects to Redis (a redis:// URL) and pings it, failing fast
-// with a message that names the server (without credentials). Later outages
-// are the client's business: it reconnects by itself.
+// ConnectRedis connects to Redis (a redis:// URL) and pings it until it
+// answers or the startup timeout passes, then fails with a message that
+// names the server (without credentials); an answer such as a wrong
+// password fails at once. Later outages are the client's business: it
+// reconnects by itself.
 func ConnectRedis(ctx context.Context, cfg RedisConfig) (*redis.Client, error) {
-	rawURL := cfg.URL
-	opts, err := redis.ParseURL(rawURL)
+	opts, err := redis.ParseURL(cfg.URL)
 	if err != nil {
-		return nil, fmt.Errorf("redis URL %s: %w", Redact(rawURL), err)
+		return nil, fmt.Errorf("redis URL %s: %w", Redact(cfg.URL), err)
 	}
 	if cfg.Password != "" {
 		opts.Password = cfg.Password
@@ -117,24 +103,39 @@ func ConnectRedis(ctx context.Context, cfg RedisConfig) (*redis.Client, error) {
 	opts.DialerRetries = 1
 	opts.MaxRetries = 1
 	c := redis.NewClient(opts)
+	var answer redis.Error
+	isAnswer := func(err error) bool { return errors.As(err, &answer) }
+	err = awaitStartup(ctx, func(ctx context.Context) error { return c.Ping(ctx).Err() }, isAnswer)
+	switch {
+	case err == nil:
+		return c, nil
+	case isAnswer(err):
+		_ = c.Close()
+		return nil, fmt.Errorf("redis at %s: %w", Redact(cfg.URL), err)
+	default:
+		_ = c.Close()
+		return nil, fmt.Errorf("redis unreachable at %s: %w", Redact(cfg.URL), err)
+	}
+}
+
+// awaitStartup calls ping until it succeeds, fails with an error that will
+// not change (final), or the startup timeout passes. It returns the last
+// error the server gave rather than the deadline's.
+func awaitStartup(ctx context.Context, ping func(context.Context) error, final func(error) bool) error {
 	ctx, cancel := context.WithTimeout(ctx, StartupTimeout)
 	defer cancel()
-	var pingErr error
+	var last error
 	for {
-		pingErr = c.Ping(ctx).Err()
-		if pingErr == nil {
-			return c, nil
+		err := ping(ctx)
+		if err == nil || final(err) {
+			return err
 		}
-		// An answer from the server (a wrong password, say) will not change.
-		var answer redis.Error
-		if errors.As(pingErr, &answer) {
-			_ = c.Close()
-			return nil, fmt.Errorf("redis at %s: %w", Redact(rawURL), pingErr)
+		if last == nil || ctx.Err() == nil {
+			last = err
 		}
 		select {
 		case <-ctx.Done():
-			_ = c.Close()
-			return nil, fmt.Errorf("redis unreachable at %s: %w", Redact(rawURL), pingErr)
+			return last
 		case <-time.After(250 * time.Millisecond):
 		}
 	}
