@@ -2,12 +2,16 @@ package devstack
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
+	_ "modernc.org/sqlite" // the driver FerretDB's SQLite backend uses, for the _id indexes
 )
 
 // FerretDB is an embedded MongoDB-compatible server on SQLite files.
@@ -18,32 +22,137 @@ type FerretDB struct {
 
 // StartFerretDB serves the MongoDB wire protocol on addr ("127.0.0.1:0" for
 // any free port) with its data under dir. Its own log lines at logLevel and
-// above go to stderr.
+// above go to stderr. Every collection's table gets the index that lookups
+// by _id need (see IDIndex).
 func StartFerretDB(addr, dir string, logLevel slog.Level) (*FerretDB, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("ferretdb data folder: %w", err)
 	}
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel}))
+	indexer := &idIndexer{dir: dir, dbs: map[string]*sql.DB{}, logger: logger}
+	indexer.pass() // the collections a previous run left, before any query
 	f, err := ferretdb.New(&ferretdb.Config{
 		Listener:  ferretdb.ListenerConfig{TCP: addr},
 		Handler:   "sqlite",
 		SQLiteURL: "file:" + dir + "/",
-		Logger:    slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel})),
+		Logger:    logger,
 	})
 	if err != nil {
+		indexer.close()
 		return nil, fmt.Errorf("start ferretdb on %s: %w", addr, err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = f.Run(ctx)
-	}()
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = f.Run(ctx) })
+	wg.Go(func() { indexer.run(ctx) })
 	var once sync.Once
 	return &FerretDB{
-		URI:  f.MongoDBURI(), // blocks until the listener is up
-		stop: func() { once.Do(func() { cancel(); <-done }) },
+		URI: f.MongoDBURI(), // blocks until the listener is up
+		stop: func() {
+			once.Do(func() {
+				cancel()
+				wg.Wait()
+				indexer.close()
+			})
+		},
 	}, nil
 }
 
 // Stop stops the server and closes its files; stopping it again does nothing.
 func (f *FerretDB) Stop() { f.stop() }
+
+// IDIndex is the name of the index a collection's table gets, after the
+// name of its table.
+//
+// FerretDB 1.24's SQLite backend keeps a collection in a table whose one
+// column, _ferretdb_sjson, holds each document as JSON. It answers a filter
+// of exactly {_id: X}, and finds the document that an update or a delete
+// writes, with SQL: WHERE _ferretdb_sjson->'$._id' = ?. But it builds its
+// unique _id index on another expression, _ferretdb_sjson->"_id", which
+// SQLite does not match to that query: every lookup by _id would read the
+// whole table, and grow slower as the collection fills. The launcher owns
+// the SQLite files, so it adds an index on the expression the queries use
+// (EXPLAIN QUERY PLAN then says SEARCH, not SCAN). FerretDB's unique index
+// stays, and still makes an insert of a taken _id fail. FerretDB does not
+// know of the extra index: it is not listed, and it goes with its table
+// when the collection is dropped.
+func IDIndex(table string) string { return table + idIndexSuffix }
+
+const idIndexSuffix = "_id_lookup"
+
+// idIndexer adds IDIndex to the tables of the databases under dir, as they
+// appear: FerretDB creates a database's file and a collection's table on
+// first use, while it runs.
+type idIndexer struct {
+	dir    string
+	dbs    map[string]*sql.DB // by file
+	logger *slog.Logger
+}
+
+// indexInterval is how often the indexer looks for new collections. Until
+// it finds one, lookups in that collection read its few documents.
+const indexInterval = 200 * time.Millisecond
+
+func (x *idIndexer) run(ctx context.Context) {
+	t := time.NewTicker(indexInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			x.pass()
+		}
+	}
+}
+
+// pass indexes every table that lacks its index.
+func (x *idIndexer) pass() {
+	files, _ := filepath.Glob(filepath.Join(x.dir, "*.sqlite"))
+	for _, file := range files {
+		if err := x.index(file); err != nil {
+			x.logger.Debug("index _id lookups", "file", file, "err", err)
+		}
+	}
+}
+
+func (x *idIndexer) index(file string) error {
+	db := x.dbs[file]
+	if db == nil {
+		var err error
+		if db, err = sql.Open("sqlite", "file:"+file+"?_pragma=busy_timeout(10000)"); err != nil {
+			return err
+		}
+		db.SetMaxOpenConns(1)
+		x.dbs[file] = db
+	}
+	// A database FerretDB is still creating has no table of collections yet.
+	rows, err := db.Query(`SELECT table_name FROM _ferretdb_collections
+		WHERE table_name || ? NOT IN (SELECT name FROM sqlite_master WHERE type = 'index')`, idIndexSuffix)
+	if err != nil {
+		return err
+	}
+	var tables []string
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			rows.Close()
+			return err
+		}
+		tables = append(tables, t)
+	}
+	rows.Close()
+	for _, t := range tables {
+		// The table may be dropped meanwhile: the next pass will not see it.
+		if _, err := db.Exec(fmt.Sprintf(`CREATE INDEX IF NOT EXISTS %q ON %q (_ferretdb_sjson->'$._id')`, IDIndex(t), t)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (x *idIndexer) close() {
+	for _, db := range x.dbs {
+		db.Close()
+	}
+}

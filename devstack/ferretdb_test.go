@@ -1,0 +1,81 @@
+package devstack_test
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+
+	"github.com/orderflow/orderflow/devstack"
+	"github.com/orderflow/orderflow/internal/testenv"
+)
+
+// plan returns the SQLite query plan FerretDB reports for a find of id.
+// SQLite plans an EXPLAIN with the schema its connection last read, so a
+// find comes first: it makes the connection, which the explain then reuses,
+// read the schema again, as every real query does when the schema changed.
+func plan(t *testing.T, db *mongo.Database, coll string, id any) string {
+	t.Helper()
+	if err := db.Collection(coll).FindOne(context.Background(), bson.D{{Key: "_id", Value: id}}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	var res struct {
+		QueryPlanner struct {
+			Plan []string `bson:"Plan"`
+		} `bson:"queryPlanner"`
+		FilterPushdown bool `bson:"filterPushdown"`
+	}
+	cmd := bson.D{{Key: "explain", Value: bson.D{{Key: "find", Value: coll}, {Key: "filter", Value: bson.D{{Key: "_id", Value: id}}}}}}
+	if err := db.RunCommand(context.Background(), cmd).Decode(&res); err != nil {
+		t.Fatal(err)
+	}
+	if !res.FilterPushdown {
+		t.Fatalf("FerretDB did not send {_id: %v} down to SQL", id)
+	}
+	return strings.Join(res.QueryPlanner.Plan, "; ")
+}
+
+// A lookup by _id, of an ObjectID or a string, reads one row through the
+// index the launcher adds, in a collection created while FerretDB runs and
+// in one found on disk at start; inserting a taken _id still fails.
+func TestFerretDBLooksUpIDsInAnIndex(t *testing.T) {
+	if testing.Short() {
+		t.Skip("skipping in -short mode: needs a real server")
+	}
+	dir := t.TempDir()
+	start := func() (*devstack.FerretDB, *mongo.Database) {
+		f, err := devstack.StartFerretDB("127.0.0.1:0", dir, slog.LevelError+4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(f.Stop)
+		return f, testenv.Mongo(t, f.URI).Database("orders")
+	}
+	f, db := start()
+	ctx := context.Background()
+	oid := bson.NewObjectID()
+	for coll, id := range map[string]any{"by_objectid": oid, "by_string": "u1/7"} {
+		if _, err := db.Collection(coll).InsertOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "n", Value: 1}}); err != nil {
+			t.Fatal(err)
+		}
+		testenv.Eventually(t, 5*time.Second, coll+": a lookup by _id never used the index: "+plan(t, db, coll, id), func() bool {
+			p := plan(t, db, coll, id)
+			return strings.Contains(p, "SEARCH") && strings.Contains(p, "_id_lookup")
+		})
+		if _, err := db.Collection(coll).InsertOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "n", Value: 2}}); !mongo.IsDuplicateKeyError(err) {
+			t.Errorf("%s: a second insert of one _id: want a duplicate key error, have %v", coll, err)
+		}
+	}
+
+	f.Stop()
+	_, db = start()
+	for coll, id := range map[string]any{"by_objectid": oid, "by_string": "u1/7"} {
+		if p := plan(t, db, coll, id); !strings.Contains(p, "SEARCH") {
+			t.Errorf("%s after a restart: want SEARCH, have %s", coll, p)
+		}
+	}
+}
