@@ -32,6 +32,9 @@ type Config struct {
 	GatewayAddr    string
 	OrdersvcAddr   string
 	PaymentsvcAddr string
+	// Services runs the three services too; without them the stack is
+	// MongoDB and Redis alone, for services run as processes of their own.
+	Services bool
 }
 
 // RegisterFlags defines the flags of c on fs.
@@ -44,6 +47,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.GatewayAddr, "gateway.addr", ":7000", "address of the public API")
 	fs.StringVar(&c.OrdersvcAddr, "ordersvc.addr", "127.0.0.1:7001", "address of ordersvc's internal API")
 	fs.StringVar(&c.PaymentsvcAddr, "paymentsvc.addr", "127.0.0.1:7002", "address of paymentsvc's health endpoints")
+	fs.BoolVar(&c.Services, "services", true, "run the three services too (false: only MongoDB and Redis, for services run apart)")
 }
 
 // Run starts the stack and runs it until ctx is cancelled or a part fails.
@@ -94,6 +98,12 @@ func Run(ctx context.Context, cfg Config, stderr io.Writer) error {
 		logger.Log("msg", "using Redis from REDIS_URL", "url", platform.Redact(redisURL))
 	}
 
+	if !cfg.Services {
+		logger.Log("msg", "serving MongoDB and Redis only; Ctrl-C stops them", "mongo_uri", platform.Redact(mongoURI), "redis_url", platform.Redact(redisURL))
+		<-ctx.Done()
+		return nil
+	}
+
 	orders, payments, gw := Defaults()
 	orders.HTTPAddr, orders.Mongo.URI, orders.Redis.URL = cfg.OrdersvcAddr, mongoURI, redisURL
 	payments.HTTPAddr, payments.Mongo.URI, payments.Redis.URL = cfg.PaymentsvcAddr, mongoURI, redisURL
@@ -126,10 +136,13 @@ func Defaults() (ordersvc.Config, paymentsvc.Config, gateway.Config) {
 // checkPorts fails before anything starts when a port the stack needs is
 // taken, naming the flag and variable that move it.
 func checkPorts(cfg Config) error {
-	addrs := []struct{ addr, flag string }{
-		{cfg.GatewayAddr, "gateway.addr"},
-		{cfg.OrdersvcAddr, "ordersvc.addr"},
-		{cfg.PaymentsvcAddr, "paymentsvc.addr"},
+	var addrs []struct{ addr, flag string }
+	if cfg.Services {
+		addrs = append(addrs, []struct{ addr, flag string }{
+			{cfg.GatewayAddr, "gateway.addr"},
+			{cfg.OrdersvcAddr, "ordersvc.addr"},
+			{cfg.PaymentsvcAddr, "paymentsvc.addr"},
+		}...)
 	}
 	if cfg.MongoURI == "" {
 		addrs = append(addrs, struct{ addr, flag string }{cfg.MongoAddr, "mongo.addr"})

@@ -1,0 +1,220 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/orderflow/orderflow/loadgen"
+)
+
+// stack is the system as make run starts it, but with every part a process
+// of its own so that the CPU of each can be read: devstack serving the
+// embedded FerretDB and a redis-server child, and the three services.
+type stack struct {
+	bin, dir   string
+	gatewayURL string
+	procs      []*exec.Cmd
+	processes  []loadgen.Process
+	logs       *os.File
+}
+
+// buildBinaries builds devstack and the three services into dir.
+func buildBinaries(dir string) error {
+	cmd := exec.Command("go", "build", "-o", dir+string(filepath.Separator),
+		"./devstack/cmd/devstack", "./gateway/cmd/gateway", "./ordersvc/cmd/ordersvc", "./paymentsvc/cmd/paymentsvc")
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("go build: %w", err)
+	}
+	return nil
+}
+
+// startStack starts a stack on a fresh store in dir.
+func startStack(bin, dir string) (*stack, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	logs, err := os.Create(filepath.Join(dir, "stack.log"))
+	if err != nil {
+		return nil, err
+	}
+	s := &stack{bin: bin, dir: dir, logs: logs}
+	ports, err := freePorts(5)
+	if err != nil {
+		return nil, err
+	}
+	mongo, redis := "127.0.0.1:"+ports[0], "127.0.0.1:"+ports[1]
+	orders, payments, gateway := "127.0.0.1:"+ports[2], "127.0.0.1:"+ports[3], "127.0.0.1:"+ports[4]
+	s.gatewayURL = "http://" + gateway
+
+	store, err := s.start("devstack", nil, "-services=false", "-data.dir", filepath.Join(dir, "data"), "-mongo.addr", mongo, "-redis.addr", redis)
+	if err != nil {
+		return nil, err
+	}
+	if err := waitDial(mongo, redis); err != nil {
+		s.stop()
+		return nil, err
+	}
+	s.processes = append(s.processes, loadgen.Process{Name: "store", PID: store.Process.Pid})
+	if pid, err := child(store.Process.Pid, "redis-server"); err == nil {
+		s.processes = append(s.processes, loadgen.Process{Name: "redis", PID: pid})
+	}
+
+	mongoURI, redisURL := "mongodb://"+mongo, "redis://"+redis+"/0"
+	for _, svc := range []struct {
+		name string
+		env  []string
+		addr string
+	}{
+		{"ordersvc", []string{"ORDERSVC_HTTP_ADDR=" + orders, "ORDERSVC_MONGO_URI=" + mongoURI, "ORDERSVC_REDIS_URL=" + redisURL}, orders},
+		{"paymentsvc", []string{"PAYMENTSVC_HTTP_ADDR=" + payments, "PAYMENTSVC_MONGO_URI=" + mongoURI, "PAYMENTSVC_REDIS_URL=" + redisURL}, payments},
+		{"gateway", []string{"GATEWAY_HTTP_ADDR=" + gateway, "GATEWAY_ORDERSVC_URL=http://" + orders}, gateway},
+	} {
+		cmd, err := s.start(svc.name, svc.env)
+		if err != nil {
+			s.stop()
+			return nil, err
+		}
+		if err := waitReady("http://" + svc.addr + "/readyz"); err != nil {
+			s.stop()
+			return nil, fmt.Errorf("%s: %w (log: %s)", svc.name, err, logs.Name())
+		}
+		s.processes = append(s.processes, loadgen.Process{Name: svc.name, PID: cmd.Process.Pid})
+	}
+	return s, nil
+}
+
+func (s *stack) start(name string, env []string, args ...string) (*exec.Cmd, error) {
+	cmd := exec.Command(filepath.Join(s.bin, name), args...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdout, cmd.Stderr = s.logs, s.logs
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	s.procs = append(s.procs, cmd)
+	return cmd, nil
+}
+
+// stop stops the services, then the store, as SIGTERM does.
+func (s *stack) stop() {
+	for i := len(s.procs) - 1; i >= 0; i-- {
+		p := s.procs[i]
+		_ = p.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { _ = p.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			_ = p.Process.Kill()
+			<-done
+		}
+	}
+	s.procs = nil
+	s.logs.Close()
+}
+
+// services are the processes of the three services.
+func (s *stack) services() []string { return []string{"gateway", "ordersvc", "paymentsvc"} }
+
+func freePorts(n int) ([]string, error) {
+	var ports []string
+	var lns []net.Listener
+	defer func() {
+		for _, ln := range lns {
+			ln.Close()
+		}
+	}()
+	for range n {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		lns = append(lns, ln)
+		ports = append(ports, strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
+	}
+	return ports, nil
+}
+
+func waitDial(addrs ...string) error {
+	deadline := time.Now().Add(60 * time.Second)
+	for _, a := range addrs {
+		for {
+			c, err := net.DialTimeout("tcp", a, time.Second)
+			if err == nil {
+				c.Close()
+				break
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("nothing answers on %s", a)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	return nil
+}
+
+func waitReady(url string) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(url)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return errors.New("never ready")
+}
+
+// child returns the pid of parent's child process called name.
+func child(parent int, name string) (int, error) {
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", parent, parent))
+		for _, f := range strings.Fields(string(b)) {
+			pid, _ := strconv.Atoi(f)
+			comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+			if strings.TrimSpace(string(comm)) == name {
+				return pid, nil
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return 0, fmt.Errorf("no %s child of %d", name, parent)
+}
+
+// listLatency asks for the orders of each user once, one request at a time,
+// and returns the latencies.
+func listLatency(ctx context.Context, base string, users []string) ([]time.Duration, error) {
+	var out []time.Duration
+	client := &http.Client{Timeout: 10 * time.Second}
+	for _, u := range users {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/orders/"+u+"?limit=50", nil)
+		begin := time.Now()
+		resp, err := client.Do(req)
+		if err != nil {
+			return nil, err
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return nil, fmt.Errorf("GET /orders/%s: %d", u, resp.StatusCode)
+		}
+		out = append(out, time.Since(begin))
+	}
+	return out, nil
+}

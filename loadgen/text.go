@@ -1,0 +1,41 @@
+package loadgen
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"text/tabwriter"
+)
+
+// WriteText writes the report as a person reads it.
+func (r Report) WriteText(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "concurrency\t%d\n", r.Concurrency)
+	fmt.Fprintf(tw, "load\t%.1f s\n", r.Seconds)
+	fmt.Fprintf(tw, "created\t%d (%.1f/s)\n", r.Created, r.CreatedPerSec)
+	fmt.Fprintf(tw, "POST ms\tp50 %.1f  p90 %.1f  p99 %.1f  max %.1f\n", r.Post.P50, r.Post.P90, r.Post.P99, r.Post.Max)
+	fmt.Fprintf(tw, "settled\t%d, unsettled %d, %d polls\n", r.Settled, r.Unsettled, r.Polls)
+	fmt.Fprintf(tw, "settle ms\tp50 %.1f  p90 %.1f  p99 %.1f  max %.1f\n", r.Settle.P50, r.Settle.P90, r.Settle.P99, r.Settle.Max)
+	fmt.Fprintf(tw, "errors\t%s\n", r.errorsText())
+	for _, c := range r.CPU {
+		fmt.Fprintf(tw, "cpu %s\t%.3f ms per settled order (%.0f ms)\n", c.Name, c.MsPerSettled, c.Ms)
+	}
+	return tw.Flush()
+}
+
+func (r Report) errorsText() string {
+	if len(r.Errors) == 0 {
+		return "none"
+	}
+	kinds := make([]string, 0, len(r.Errors))
+	for k := range r.Errors {
+		kinds = append(kinds, k)
+	}
+	slices.Sort(kinds)
+	parts := make([]string, len(kinds))
+	for i, k := range kinds {
+		parts[i] = fmt.Sprintf("%s: %d", k, r.Errors[k])
+	}
+	return strings.Join(parts, ", ")
+}
