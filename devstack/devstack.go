@@ -32,9 +32,10 @@ type Config struct {
 	GatewayAddr    string
 	OrdersvcAddr   string
 	PaymentsvcAddr string
-	// Services runs the three services too; without them the stack is
-	// MongoDB and Redis alone, for services run as processes of their own.
-	Services bool
+	// StoresOnly runs MongoDB and Redis without the services, for services
+	// run as processes of their own.
+	StoresOnly bool
+	DebugAddr  string
 }
 
 // RegisterFlags defines the flags of c on fs.
@@ -47,7 +48,8 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.GatewayAddr, "gateway.addr", ":7000", "address of the public API")
 	fs.StringVar(&c.OrdersvcAddr, "ordersvc.addr", "127.0.0.1:7001", "address of ordersvc's internal API")
 	fs.StringVar(&c.PaymentsvcAddr, "paymentsvc.addr", "127.0.0.1:7002", "address of paymentsvc's health endpoints")
-	fs.BoolVar(&c.Services, "services", true, "run the three services too (false: only MongoDB and Redis, for services run apart)")
+	fs.BoolVar(&c.StoresOnly, "stores.only", false, "run MongoDB and Redis only, for services run as processes of their own")
+	platform.RegisterDebugFlag(fs, &c.DebugAddr)
 }
 
 // Run starts the stack and runs it until ctx is cancelled or a part fails.
@@ -98,10 +100,14 @@ func Run(ctx context.Context, cfg Config, stderr io.Writer) error {
 		logger.Log("msg", "using Redis from REDIS_URL", "url", platform.Redact(redisURL))
 	}
 
-	if !cfg.Services {
+	var g run.Group
+	ctx = platform.AddContext(ctx, &g)
+	if err := platform.AddDebugServer(&g, cfg.DebugAddr, "", logger); err != nil {
+		return err
+	}
+	if cfg.StoresOnly {
 		logger.Log("msg", "serving MongoDB and Redis only; Ctrl-C stops them", "mongo_uri", platform.Redact(mongoURI), "redis_url", platform.Redact(redisURL))
-		<-ctx.Done()
-		return nil
+		return g.Run()
 	}
 
 	orders, payments, gw := Defaults()
@@ -109,8 +115,6 @@ func Run(ctx context.Context, cfg Config, stderr io.Writer) error {
 	payments.HTTPAddr, payments.Mongo.URI, payments.Redis.URL = cfg.PaymentsvcAddr, mongoURI, redisURL
 	gw.HTTPAddr, gw.OrdersURL = cfg.GatewayAddr, "http://"+dialAddr(cfg.OrdersvcAddr)
 
-	var g run.Group
-	ctx = platform.AddContext(ctx, &g)
 	g.Add(func() error { return ordersvc.Run(ctx, orders, platform.NewLogger(stderr, "ordersvc")) }, func(error) {})
 	g.Add(func() error { return paymentsvc.Run(ctx, payments, platform.NewLogger(stderr, "paymentsvc")) }, func(error) {})
 	g.Add(func() error { return gateway.Run(ctx, gw, platform.NewLogger(stderr, "gateway")) }, func(error) {})
@@ -137,7 +141,7 @@ func Defaults() (ordersvc.Config, paymentsvc.Config, gateway.Config) {
 // taken, naming the flag and variable that move it.
 func checkPorts(cfg Config) error {
 	var addrs []struct{ addr, flag string }
-	if cfg.Services {
+	if !cfg.StoresOnly {
 		addrs = append(addrs, []struct{ addr, flag string }{
 			{cfg.GatewayAddr, "gateway.addr"},
 			{cfg.OrdersvcAddr, "ordersvc.addr"},

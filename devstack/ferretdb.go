@@ -34,7 +34,12 @@ func StartFerretDB(addr, dir string, logLevel slog.Level) (*FerretDB, error) {
 	f, err := ferretdb.New(&ferretdb.Config{
 		Listener:  ferretdb.ListenerConfig{TCP: addr},
 		Handler:   "sqlite",
-		SQLiteURL: "file:" + dir + "/",
+		// WAL with synchronous=NORMAL: a commit is safe from a crash of any
+		// process as soon as it returns, and reaches the disk at the next
+		// checkpoint; only a crash of the machine itself can lose the last
+		// commits, as with a standalone MongoDB's journal interval. FULL
+		// would sync the disk on every insert.
+		SQLiteURL: "file:" + dir + "/?_pragma=synchronous(normal)",
 		Logger:    logger,
 	})
 	if err != nil {

@@ -25,6 +25,7 @@ type Config struct {
 	MetricsAddr     string
 	OrdersURL       string
 	OrdersTimeout   time.Duration
+	DebugAddr       string
 	ShutdownTimeout time.Duration
 }
 
@@ -34,6 +35,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.MetricsAddr, "metrics.addr", "", "address of /metrics, apart from the public API (empty: /metrics on -http.addr)")
 	fs.StringVar(&c.OrdersURL, "ordersvc.url", "http://127.0.0.1:7001", "base URL of ordersvc's internal API")
 	fs.DurationVar(&c.OrdersTimeout, "ordersvc.timeout", 5*time.Second, "how long a call to ordersvc may take before the client gets a 504")
+	platform.RegisterDebugFlag(fs, &c.DebugAddr)
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown.timeout", 10*time.Second, "how long in-flight requests may take to finish at shutdown")
 }
 
@@ -44,7 +46,11 @@ func Run(ctx context.Context, cfg Config, logger log.Logger) error {
 	if cfg.OrdersTimeout <= 0 {
 		return errors.New("-ordersvc.timeout must be positive")
 	}
-	httpClient := &http.Client{Timeout: cfg.OrdersTimeout}
+	// Connections to ordersvc are kept for reuse, as many as requests run
+	// at once: the default keeps two, and every other request would dial.
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.MaxIdleConns, transport.MaxIdleConnsPerHost = 0, 512
+	httpClient := &http.Client{Timeout: cfg.OrdersTimeout, Transport: transport}
 	orders, err := ordersvc.NewHTTPClient(cfg.OrdersURL, httpClient)
 	if err != nil {
 		return err
@@ -63,6 +69,10 @@ func Run(ctx context.Context, cfg Config, logger log.Logger) error {
 	}
 	var g run.Group
 	platform.AddContext(ctx, &g)
+	if err := platform.AddDebugServer(&g, cfg.DebugAddr, EnvPrefix, logger); err != nil {
+		ln.Close()
+		return err
+	}
 	if cfg.MetricsAddr == "" {
 		metrics.Handle("/", api)
 		api = metrics

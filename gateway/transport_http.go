@@ -32,9 +32,13 @@ func MakeHTTPHandler(s ordersvc.Service, checks map[string]platform.Check, m *pl
 		httptransport.ServerErrorEncoder(httperr.EncodeError(errorToHTTP)),
 	}
 	created := encodeCreated(logger)
+	createOpts := []httptransport.ServerOption{
+		httptransport.ServerErrorHandler(httperr.LogServerErrors(logger, createErrorToHTTP)),
+		httptransport.ServerErrorEncoder(httperr.EncodeError(createErrorToHTTP)),
+	}
 
 	mux := http.NewServeMux()
-	mux.Handle("POST /orders", httptransport.NewServer(httperr.Failures(e.CreateOrderEndpoint), decodeCreateOrder, created, opts...))
+	mux.Handle("POST /orders", httptransport.NewServer(httperr.Failures(e.CreateOrderEndpoint), decodeCreateOrder, created, createOpts...))
 	mux.Handle("PUT /orders", httptransport.NewServer(httperr.Failures(e.SetStatusEndpoint), decodeSetStatus, encodeOrder, opts...))
 	mux.Handle("/orders", httperr.MethodNotAllowed("POST, PUT"))
 	mux.Handle("GET /orders/one/{orderId}", httptransport.NewServer(httperr.Failures(e.GetOrderEndpoint), decodeGetOrder, encodeOrder, opts...))
@@ -77,6 +81,17 @@ func errorToHTTP(err error) *httperr.Error {
 	return ordersvc.ErrorToHTTP(err)
 }
 
+// createErrorToHTTP is errorToHTTP for POST /orders, whose timeout may
+// hide an order that was created: the client is told how to find out.
+func createErrorToHTTP(err error) *httperr.Error {
+	e := errorToHTTP(err)
+	if e != nil && e.Status == http.StatusGatewayTimeout {
+		e = httperr.New(http.StatusGatewayTimeout, e.Code,
+			"The order service did not answer in time; the order may have been created. Retrying with the same Idempotency-Key is safe: it returns that order rather than making another.")
+	}
+	return e
+}
+
 // decodeCreateOrder reads POST /orders.
 //
 //	@Summary		Create an order
@@ -89,11 +104,11 @@ func errorToHTTP(err error) *httperr.Error {
 //	@Success		201				{object}	CreatedOrder
 //	@Header			201				{string}	Location			"/orders/one/{id}"
 //	@Failure		400				{object}	ErrorBody			"invalid JSON or fields"
-//	@Failure		409				{object}	ErrorBody			"a request with this Idempotency-Key is still in progress: retry"
 //	@Failure		413				{object}	ErrorBody			"body over 16 KiB"
 //	@Failure		415				{object}	ErrorBody			"not JSON"
 //	@Failure		422				{object}	ErrorBody			"Idempotency-Key reused with another body"
-//	@Failure		503				{object}	ErrorBody			"store unavailable"
+//	@Failure		503				{object}	ErrorBody			"store unavailable, or the order service at capacity (Retry-After): nothing was created"
+//	@Failure		504				{object}	ErrorBody			"the order service did not answer in time: the order may exist; retry with the same Idempotency-Key"
 //	@Router			/orders [post]
 func decodeCreateOrder(_ context.Context, r *http.Request) (any, error) {
 	body, err := readJSONBody(r)
@@ -256,8 +271,9 @@ func observe(logger log.Logger, requests metrics.Counter, latency metrics.Histog
 		}
 		requests.With("route", route, "method", r.Method, "status", strconv.Itoa(rec.status)).Add(1)
 		latency.With("route", route).Observe(took.Seconds())
-		switch r.URL.Path {
-		case "/healthz", "/readyz", "/metrics":
+		// Reads that went well are counted, not logged: clients poll, and a
+		// line per poll is noise no operator acts on.
+		if r.Method == http.MethodGet && rec.status < 500 {
 			return
 		}
 		logger.Log("msg", "request", "method", r.Method, "path", r.URL.Path, "status", rec.status,

@@ -12,6 +12,7 @@ import (
 	"github.com/go-kit/log"
 
 	"github.com/orderflow/orderflow/gateway"
+	"github.com/orderflow/orderflow/internal/docstore"
 	"github.com/orderflow/orderflow/internal/platform"
 	"github.com/orderflow/orderflow/ordersvc"
 )
@@ -25,7 +26,13 @@ func (nopEvents) OrderCancelled(context.Context, ordersvc.Order) (int64, error) 
 // newGateway serves the gateway's real handler on top of a real ordersvc
 // HTTP API on an in-memory repository.
 func newGateway(t *testing.T) *httptest.Server {
-	svc := ordersvc.NewService(ordersvc.NewMemRepository(), nopEvents{}, ordersvc.Backoff{Min: time.Second, Max: time.Second}, log.NewNopLogger())
+	db := docstore.NewMemory()
+	repo, err := ordersvc.NewStore(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outbox := ordersvc.NewOutbox(db, "test", 0)
+	svc := ordersvc.NewService(repo, outbox, nopEvents{}, ordersvc.Backoff{Min: time.Second, Max: time.Second}, log.NewNopLogger())
 	mux := http.NewServeMux()
 	ordersvc.MakeHTTPHandler(mux, ordersvc.MakeServerEndpoints(svc), log.NewNopLogger())
 	orders := httptest.NewServer(mux)

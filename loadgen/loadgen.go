@@ -43,9 +43,11 @@ type Config struct {
 	Products []Weighted
 	// IdempotencyKeys sends a fresh Idempotency-Key with every order.
 	IdempotencyKeys bool
-	// Poll is how often a created order's status is asked until it is
-	// final; zero creates orders without following them.
-	Poll time.Duration
+	// Poll is how long after its creation an order's status is first
+	// asked; each wait after doubles, up to PollMax, until the order is
+	// final. Zero creates orders without following them.
+	Poll    time.Duration
+	PollMax time.Duration
 	// Drain is how long, after the load, pending orders still get to settle.
 	Drain time.Duration
 	// Final lists the orderStatus values that end the polling.
@@ -142,6 +144,9 @@ func (c *Config) check() error {
 		if p.Weight < 1 {
 			return fmt.Errorf("product %q: weight must be at least 1", p.ProductID)
 		}
+	}
+	if c.PollMax < c.Poll {
+		c.PollMax = c.Poll
 	}
 	if len(c.Final) == 0 {
 		c.Final = DefaultFinal
@@ -304,7 +309,8 @@ func (r *run) product(rng *rand.Rand) string {
 // it took from the POST.
 func (r *run) follow(ctx context.Context, id string, posted time.Time) {
 	defer r.pending.Add(-1)
-	t := time.NewTicker(r.cfg.Poll)
+	wait := r.cfg.Poll
+	t := time.NewTimer(wait)
 	defer t.Stop()
 	for {
 		select {
@@ -312,6 +318,8 @@ func (r *run) follow(ctx context.Context, id string, posted time.Time) {
 			return
 		case <-t.C:
 		}
+		wait = min(2*wait, r.cfg.PollMax)
+		t.Reset(wait)
 		status, ok := r.status(ctx, id)
 		if !ok {
 			continue

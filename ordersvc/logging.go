@@ -12,8 +12,9 @@ import (
 // Middleware decorates a Service.
 type Middleware func(Service) Service
 
-// LoggingMiddleware logs every call of the API with how long it took and how
-// it ended.
+// LoggingMiddleware logs every call of the API that changes something, and
+// every read that failed, with how long it took and how it ended. Reads
+// that succeed are only counted: clients poll.
 func LoggingMiddleware(logger log.Logger) Middleware {
 	return func(next Service) Service { return &loggingMiddleware{next: next, logger: logger} }
 }
@@ -33,12 +34,19 @@ func (mw *loggingMiddleware) CreateOrder(ctx context.Context, n NewOrder) (o Ord
 }
 
 func (mw *loggingMiddleware) GetOrder(ctx context.Context, id string) (o Order, err error) {
-	defer func(begin time.Time) { mw.log(ctx, begin, "GetOrder", id, err) }(time.Now())
+	defer func(begin time.Time) {
+		if err != nil {
+			mw.log(ctx, begin, "GetOrder", id, err)
+		}
+	}(time.Now())
 	return mw.next.GetOrder(ctx, id)
 }
 
 func (mw *loggingMiddleware) ListOrders(ctx context.Context, userID, cursor string, limit int) (p Page, err error) {
 	defer func(begin time.Time) {
+		if err == nil {
+			return
+		}
 		mw.logger.Log("method", "ListOrders", "user_id", userID, "correlation_id", correlation.FromContext(ctx), "n", len(p.Orders), "took", time.Since(begin), "err", err)
 	}(time.Now())
 	return mw.next.ListOrders(ctx, userID, cursor, limit)

@@ -55,12 +55,9 @@ type Order struct {
 	IdempotencyKey string
 	RequestHash    string
 
-	// NextPublishAt is when the redeliverer publishes the order's pending
-	// event again (orders.created while the payment is Pending,
-	// orders.cancelled while it is Refunding); zero when nothing is awaited.
-	NextPublishAt time.Time
-	// PublishAttempts counts redeliveries since the state last changed.
-	PublishAttempts int
+	// Version counts the changes since the order was created: the order
+	// as created is version 0, and each change the next version.
+	Version int
 }
 
 // State is the pair of statuses a conditional update starts from.
@@ -77,10 +74,26 @@ func (o Order) Awaiting() bool {
 	return o.PaymentStatus == Pending || o.PaymentStatus == Refunding
 }
 
+// Answered reports whether the order no longer awaits what it awaited while
+// its payment was status (Pending or Refunding). Payment statuses never
+// return to Pending or Refunding once left, so an order read at any version
+// that answers this is proof that the answer came.
+func (o Order) Answered(status PaymentStatus) bool {
+	switch status {
+	case Pending:
+		return o.PaymentStatus != Pending
+	case Refunding:
+		// A refund ends Refunded; an order whose refund never started
+		// (its payment was declined) awaits none.
+		return o.PaymentStatus == Refunded || o.PaymentStatus == Declined
+	}
+	return true
+}
+
 // AsCreated returns the order as it was when it was created, before its
 // payment or a client changed it: what the answer to its creation showed.
 func (o Order) AsCreated() Order {
-	o.Status, o.PaymentStatus, o.UpdatedAt = Processing, Pending, o.CreatedAt
+	o.Status, o.PaymentStatus, o.UpdatedAt, o.Version = Processing, Pending, o.CreatedAt, 0
 	o.PaymentID, o.DeclineReason = "", ""
 	return o
 }
@@ -125,7 +138,7 @@ func (o Order) SetStatus(to Status, now time.Time) (Order, error) {
 	if !slices.Contains(allowed, to) {
 		return o, &TransitionError{From: o.Status, To: to, Allowed: allowed}
 	}
-	o.Status, o.UpdatedAt = to, now
+	o.Status, o.UpdatedAt, o.Version = to, now, o.Version+1
 	if to == Cancelled && o.PaymentStatus == Paid {
 		o.PaymentStatus = Refunding
 	}
@@ -149,7 +162,7 @@ func (o Order) ApplyPayment(p PaymentOutcome, now time.Time) (Order, bool) {
 	if o.PaymentStatus != Pending {
 		return o, false
 	}
-	o.PaymentID, o.UpdatedAt = p.PaymentID, now
+	o.PaymentID, o.UpdatedAt, o.Version = p.PaymentID, now, o.Version+1
 	switch {
 	case p.Paid && o.Status == Cancelled:
 		o.PaymentStatus = Refunding
@@ -169,6 +182,6 @@ func (o Order) ApplyRefund(now time.Time) (Order, bool) {
 	if o.PaymentStatus != Refunding {
 		return o, false
 	}
-	o.PaymentStatus, o.UpdatedAt = Refunded, now
+	o.PaymentStatus, o.UpdatedAt, o.Version = Refunded, now, o.Version+1
 	return o, true
 }

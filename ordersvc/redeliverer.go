@@ -8,21 +8,22 @@ import (
 	"github.com/go-kit/log"
 )
 
-// Redeliverer publishes again the event of every order that still awaits
-// paymentsvc past its NextPublishAt: Redis pub/sub drops messages nobody was
-// subscribed for, so the stored order, not the message, drives the flow.
+// Redeliverer sweeps the outbox: every order still awaiting paymentsvc when
+// its entry comes due is announced again. Redis pub/sub drops messages
+// nobody was subscribed for, so the stored order, not the message, drives
+// the flow.
 type Redeliverer struct {
+	outbox       *Outbox
 	svc          *OrderService
 	interval     time.Duration
-	batch        int
 	redeliveries metrics.Counter
 	logger       log.Logger
 }
 
-// NewRedeliverer returns a Redeliverer that looks for due orders every
-// interval and counts the orders it republishes in redeliveries.
-func NewRedeliverer(svc *OrderService, interval time.Duration, redeliveries metrics.Counter, logger log.Logger) *Redeliverer {
-	return &Redeliverer{svc: svc, interval: interval, batch: 100, redeliveries: redeliveries, logger: logger}
+// NewRedeliverer returns a Redeliverer that sweeps every interval and
+// counts the events it publishes again in redeliveries.
+func NewRedeliverer(outbox *Outbox, svc *OrderService, interval time.Duration, redeliveries metrics.Counter, logger log.Logger) *Redeliverer {
+	return &Redeliverer{outbox: outbox, svc: svc, interval: interval, redeliveries: redeliveries, logger: logger}
 }
 
 // Run redelivers until ctx is cancelled.
@@ -49,20 +50,13 @@ func (r *Redeliverer) Run(ctx context.Context) error {
 	}
 }
 
-// RedeliverDue redelivers the orders due now, one batch.
+// RedeliverDue sweeps what is due now.
 func (r *Redeliverer) RedeliverDue(ctx context.Context) error {
-	due, err := r.svc.repo.Due(ctx, r.svc.now(), r.batch)
-	if err != nil {
-		return err
-	}
-	for _, o := range due {
-		claimed, err := r.svc.Redeliver(ctx, o)
-		if err != nil {
-			return err
-		}
-		if claimed {
+	return r.outbox.Sweep(ctx, func(ctx context.Context, e OutboxEntry) (OutboxEntry, time.Time, bool, error) {
+		d, err := r.svc.Redeliver(ctx, e)
+		if d.Republished {
 			r.redeliveries.Add(1)
 		}
-	}
-	return nil
+		return d.Next, d.At, d.Keep, err
+	})
 }

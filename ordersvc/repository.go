@@ -4,53 +4,60 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/orderflow/orderflow/internal/docstore"
 )
 
-// Repository stores orders. Every change of an order is a single-document
-// conditional update, so replicas and redelivered events never overwrite
-// each other.
+// Repository stores orders. An order is stored as it was created (version
+// 0) and then as each of its changes: storing version n succeeds once, so
+// of two writers that both read version n-1, one moves the order and the
+// other learns it lost and reads again. Nothing is ever updated in place.
 type Repository interface {
-	// Create stores a new order. It returns ErrDuplicate when an order with
-	// its id exists, or when its idempotency key names another order.
+	// Create stores a new order at version 0, first in its user's list.
+	// ErrDuplicate when an order has its id.
 	Create(ctx context.Context, o Order) error
-	// Get returns the order with id, or ErrNotFound.
+	// Resume is Create for an order whose creation an earlier request
+	// began (its Idempotency-Key names it): it lists the order only if
+	// that request had not.
+	Resume(ctx context.Context, o Order) error
+	// Get returns the order at its latest version, or ErrNotFound.
 	Get(ctx context.Context, id string) (Order, error)
-	// GetByIdempotencyKey returns the user's order created with key, or
-	// ErrNotFound. While the request that claimed the key has not stored its
-	// order, it returns ErrInProgress with the order's id and request hash.
-	GetByIdempotencyKey(ctx context.Context, userID, key string) (Order, error)
-	// List returns up to limit of the user's orders, newest first, starting
-	// after the position after (zero: from the newest).
-	List(ctx context.Context, userID string, after Position, limit int) ([]Order, error)
-	// Update replaces the mutable fields of o (statuses, payment, correlation
-	// id, update and redelivery times) if the stored order is still in state
-	// from, else it returns ErrConflict (or ErrNotFound).
-	Update(ctx context.Context, o Order, from State) error
-	// Due returns up to limit orders whose NextPublishAt is at or before now,
-	// oldest first.
-	Due(ctx context.Context, now time.Time, limit int) ([]Order, error)
-	// Reschedule claims a due order for redelivery: it moves NextPublishAt
-	// from from to next and sets PublishAttempts, and reports whether it did
-	// (false when another replica or an update got there first).
-	Reschedule(ctx context.Context, id string, from, next time.Time, attempts int) (bool, error)
+	// Peek returns the latest version of the order this process knows of,
+	// without asking the store: it may be behind, never ahead.
+	Peek(id string) (Order, bool)
+	// Change stores o as version o.Version of the order, the version after
+	// the one it was read at, or returns ErrConflict when another change
+	// took that version.
+	Change(ctx context.Context, o Order) error
+	// List returns up to limit of the user's orders, newest first, from
+	// position from (zero: the newest), and the position to go on from
+	// (zero: there are no more).
+	List(ctx context.Context, userID string, from Position, limit int) ([]Order, Position, error)
+	// ClaimKey records that the user's idempotency key names k's order,
+	// unless the key is taken: then ErrDuplicate.
+	ClaimKey(ctx context.Context, k KeyClaim) error
+	// Key returns the claim of the user's key, or ErrNotFound.
+	Key(ctx context.Context, userID, key string) (KeyClaim, error)
 }
 
-// Position is a place in a user's newest-first order list.
-type Position struct {
-	CreatedAt time.Time
-	ID        string
+// KeyClaim names the order an Idempotency-Key created and the request it
+// was created for.
+type KeyClaim struct {
+	UserID      string
+	Key         string
+	OrderID     string
+	RequestHash string
+	CreatedAt   time.Time
 }
 
-// IsZero reports whether p is the start of the list.
-func (p Position) IsZero() bool { return p.ID == "" }
+// Position is a place in a user's list of orders: the number of the order
+// in the order they were listed, from 1. Zero is the start of a list.
+type Position int64
 
 // Repository errors.
 var (
 	ErrDuplicate = errors.New("duplicate order or idempotency key")
 	ErrConflict  = errors.New("order changed concurrently")
-	// ErrInProgress means the idempotency key was claimed by a request that
-	// has not stored its order yet (or died before it did).
-	ErrInProgress = errors.New("a request with this idempotency key is in progress")
 	// ErrUnavailable wraps failures to reach the store.
-	ErrUnavailable = errors.New("order store unavailable")
+	ErrUnavailable = docstore.ErrUnavailable
 )

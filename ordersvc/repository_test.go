@@ -3,41 +3,30 @@ package ordersvc_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
+	"github.com/orderflow/orderflow/internal/docstore"
+	"github.com/orderflow/orderflow/internal/docstore/mongostore"
 	"github.com/orderflow/orderflow/internal/testenv"
 	"github.com/orderflow/orderflow/ordersvc"
 )
 
-// One suite, every Repository: what the service relies on holds for the
-// in-memory one used in fast tests and for MongoDB alike.
+// One suite, one Store, every store under it: what the service relies on
+// holds in memory, for fast tests, and on the embedded FerretDB alike.
 
-func TestMemRepository(t *testing.T) {
-	testRepository(t, func(t *testing.T) ordersvc.Repository { return ordersvc.NewMemRepository() })
+func TestStoreInMemory(t *testing.T) {
+	testStore(t, func(*testing.T) docstore.Database { return docstore.NewMemory() })
 }
 
-func TestMongoRepositoryStartsOnAnExistingDatabase(t *testing.T) {
-	db := testenv.Mongo(t, testenv.FerretDB(t)).Database("orders")
-	for range 2 { // a restart finds its indexes in place
-		if _, err := ordersvc.NewMongoRepository(context.Background(), db); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
-func TestMongoRepository(t *testing.T) {
-	uri := testenv.FerretDB(t)
-	client := testenv.Mongo(t, uri)
-	testRepository(t, func(t *testing.T) ordersvc.Repository {
-		db := client.Database("orders_" + bson.NewObjectID().Hex())
-		repo, err := ordersvc.NewMongoRepository(context.Background(), db)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return repo
+func TestStoreOnFerretDB(t *testing.T) {
+	client := testenv.Mongo(t, testenv.FerretDB(t))
+	testStore(t, func(*testing.T) docstore.Database {
+		return mongostore.New(client.Database("orders_" + bson.NewObjectID().Hex()))
 	})
 }
 
@@ -51,13 +40,29 @@ func newOrder(user string, createdAt time.Time) ordersvc.Order {
 	}
 }
 
-func testRepository(t *testing.T, newRepo func(*testing.T) ordersvc.Repository) {
+func newStore(t *testing.T, db docstore.Database) *ordersvc.Store {
+	t.Helper()
+	s, err := ordersvc.NewStore(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// paid returns o after its payment was recorded.
+func paid(o ordersvc.Order, correlationID string) ordersvc.Order {
+	next, _ := o.ApplyPayment(ordersvc.PaymentOutcome{OrderID: o.ID, PaymentID: "p1", Paid: true}, o.CreatedAt.Add(time.Second))
+	next.CorrelationID = correlationID
+	return next
+}
+
+func testStore(t *testing.T, newDB func(*testing.T) docstore.Database) {
 	ctx := context.Background()
 
-	t.Run("a created order reads back as it was stored", func(t *testing.T) {
-		repo := newRepo(t)
+	t.Run("a created order reads back as it was stored, at version 0", func(t *testing.T) {
+		repo := newStore(t, newDB(t))
 		want := newOrder("u1", t0)
-		want.NextPublishAt, want.PublishAttempts = t0.Add(time.Second), 2
+		want.IdempotencyKey = "k1"
 		if err := repo.Create(ctx, want); err != nil {
 			t.Fatal(err)
 		}
@@ -70,242 +75,254 @@ func testRepository(t *testing.T, newRepo func(*testing.T) ordersvc.Repository) 
 		}
 	})
 
-	t.Run("an unknown id is ErrNotFound", func(t *testing.T) {
-		repo := newRepo(t)
-		if _, err := repo.Get(ctx, bson.NewObjectID().Hex()); !errors.Is(err, ordersvc.ErrNotFound) {
-			t.Errorf("want ErrNotFound, have %v", err)
+	t.Run("an unknown or malformed id is ErrNotFound", func(t *testing.T) {
+		repo := newStore(t, newDB(t))
+		for _, id := range []string{bson.NewObjectID().Hex(), "xyz"} {
+			if _, err := repo.Get(ctx, id); !errors.Is(err, ordersvc.ErrNotFound) {
+				t.Errorf("%s: want ErrNotFound, have %v", id, err)
+			}
 		}
 	})
 
-	t.Run("an idempotency key is unique per user, not across users", func(t *testing.T) {
-		repo := newRepo(t)
-		a := newOrder("u1", t0)
-		a.IdempotencyKey = "key-1"
-		if err := repo.Create(ctx, a); err != nil {
+	t.Run("an order id is stored once", func(t *testing.T) {
+		repo := newStore(t, newDB(t))
+		o := newOrder("u1", t0)
+		if err := repo.Create(ctx, o); err != nil {
 			t.Fatal(err)
 		}
-		b := newOrder("u1", t0)
-		b.IdempotencyKey = "key-1"
-		if err := repo.Create(ctx, b); !errors.Is(err, ordersvc.ErrDuplicate) {
-			t.Errorf("same user, same key: want ErrDuplicate, have %v", err)
+		if err := repo.Create(ctx, o); !errors.Is(err, ordersvc.ErrDuplicate) {
+			t.Errorf("want ErrDuplicate, have %v", err)
 		}
-		c := newOrder("u2", t0)
-		c.IdempotencyKey = "key-1"
-		if err := repo.Create(ctx, c); err != nil {
-			t.Errorf("other user, same key: want nil, have %v", err)
+		if page, _, err := repo.List(ctx, "u1", 0, 10); err != nil || len(page) != 1 {
+			t.Errorf("want the order listed once, have %d (%v)", len(page), err)
 		}
-		for _, o := range []ordersvc.Order{newOrder("u1", t0), newOrder("u1", t0)} {
-			if err := repo.Create(ctx, o); err != nil {
-				t.Errorf("orders without a key: want nil, have %v", err)
+	})
+
+	t.Run("of two replicas that read one version, one changes the order", func(t *testing.T) {
+		db := newDB(t)
+		a, b := newStore(t, db), newStore(t, db)
+		o := newOrder("u1", t0)
+		if err := a.Create(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+		fromB, err := b.Get(ctx, o.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cancelled, _ := o.SetStatus(ordersvc.Cancelled, t0.Add(time.Second))
+		if err := a.Change(ctx, cancelled); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Change(ctx, paid(fromB, "req-2")); !errors.Is(err, ordersvc.ErrConflict) {
+			t.Fatalf("the second change of version 0: want ErrConflict, have %v", err)
+		}
+		for name, repo := range map[string]*ordersvc.Store{"a": a, "b": b} {
+			have, err := repo.Get(ctx, o.ID)
+			if err != nil || have != cancelled {
+				t.Errorf("replica %s: want %+v, have %+v (%v)", name, cancelled, have, err)
 			}
 		}
-		have, err := repo.GetByIdempotencyKey(ctx, "u1", "key-1")
-		if err != nil || have.ID != a.ID {
-			t.Errorf("want order %s, have %s (%v)", a.ID, have.ID, err)
+		// b learns the order is Cancelled/Pending, and moves it on from there.
+		fromB, _ = b.Get(ctx, o.ID)
+		refunding, _ := fromB.ApplyPayment(ordersvc.PaymentOutcome{OrderID: o.ID, PaymentID: "p1", Paid: true}, t0.Add(2*time.Second))
+		if err := b.Change(ctx, refunding); err != nil {
+			t.Fatal(err)
 		}
-		if _, err := repo.GetByIdempotencyKey(ctx, "u3", "key-1"); !errors.Is(err, ordersvc.ErrNotFound) {
+		if have, _ := a.Get(ctx, o.ID); have != refunding || have.Version != 2 {
+			t.Errorf("replica a: want %+v at version 2, have %+v", refunding, have)
+		}
+	})
+
+	t.Run("of concurrent changes of one version exactly one is stored", func(t *testing.T) {
+		db := newDB(t)
+		o := newOrder("u1", t0)
+		if err := newStore(t, db).Create(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+		var mu sync.Mutex
+		var won []ordersvc.Order
+		var wg sync.WaitGroup
+		for i := range 6 {
+			repo := newStore(t, db) // each a replica of its own
+			wg.Go(func() {
+				next := paid(o, fmt.Sprintf("req-%d", i))
+				switch err := repo.Change(ctx, next); {
+				case err == nil:
+					mu.Lock()
+					won = append(won, next)
+					mu.Unlock()
+				case !errors.Is(err, ordersvc.ErrConflict):
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		if len(won) != 1 {
+			t.Fatalf("want 1 change stored, have %d", len(won))
+		}
+		if have, _ := newStore(t, db).Get(ctx, o.ID); have != won[0] {
+			t.Errorf("want the winner's change, have %+v", have)
+		}
+	})
+
+	t.Run("Peek knows what this replica saw, never more", func(t *testing.T) {
+		db := newDB(t)
+		a, b := newStore(t, db), newStore(t, db)
+		o := newOrder("u1", t0)
+		if err := a.Create(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := b.Peek(o.ID); ok {
+			t.Error("b knows an order it never read")
+		}
+		if err := b.Change(ctx, paid(o, "req-2")); err != nil {
+			t.Fatal(err)
+		}
+		if have, ok := a.Peek(o.ID); !ok || have.Version != 0 {
+			t.Errorf("a: want version 0, have %+v %v", have, ok)
+		}
+		if have, ok := b.Peek(o.ID); !ok || have.Version != 1 {
+			t.Errorf("b: want version 1, have %+v %v", have, ok)
+		}
+	})
+
+	t.Run("an idempotency key is claimed once per user", func(t *testing.T) {
+		repo := newStore(t, newDB(t))
+		claim := ordersvc.KeyClaim{UserID: "u1", Key: "key-1", OrderID: bson.NewObjectID().Hex(), RequestHash: "h", CreatedAt: t0}
+		if err := repo.ClaimKey(ctx, claim); err != nil {
+			t.Fatal(err)
+		}
+		second := claim
+		second.OrderID = bson.NewObjectID().Hex()
+		if err := repo.ClaimKey(ctx, second); !errors.Is(err, ordersvc.ErrDuplicate) {
+			t.Errorf("same user, same key: want ErrDuplicate, have %v", err)
+		}
+		other := second
+		other.UserID = "u2"
+		if err := repo.ClaimKey(ctx, other); err != nil {
+			t.Errorf("other user, same key: want nil, have %v", err)
+		}
+		if have, err := repo.Key(ctx, "u1", "key-1"); err != nil || have != claim {
+			t.Errorf("want %+v, have %+v (%v)", claim, have, err)
+		}
+		if _, err := repo.Key(ctx, "u3", "key-1"); !errors.Is(err, ordersvc.ErrNotFound) {
 			t.Errorf("unknown key: want ErrNotFound, have %v", err)
 		}
 	})
 
-	t.Run("list pages through a user's orders newest first", func(t *testing.T) {
-		repo := newRepo(t)
-		var want []string
-		for i := range 7 {
-			// Two orders share each millisecond: the id breaks the tie.
-			o := newOrder("u1", t0.Add(time.Duration(i/2)*time.Millisecond))
-			if err := repo.Create(ctx, o); err != nil {
+	t.Run("a list pages newest first, as any replica reads it", func(t *testing.T) {
+		db := newDB(t)
+		writer := newStore(t, db)
+		for _, size := range []int{1, 2, 3, 7, 50} {
+			user := fmt.Sprintf("u%d", size)
+			var want []string
+			for i := range size {
+				o := newOrder(user, t0.Add(time.Duration(i)*time.Millisecond))
+				if err := writer.Create(ctx, o); err != nil {
+					t.Fatal(err)
+				}
+				want = append([]string{o.ID}, want...)
+			}
+			if err := writer.Create(ctx, newOrder("someone-else", t0)); err != nil {
 				t.Fatal(err)
 			}
-			want = append([]string{o.ID}, want...)
-		}
-		if err := repo.Create(ctx, newOrder("someone-else", t0)); err != nil {
-			t.Fatal(err)
-		}
-		var have []string
-		after := ordersvc.Position{}
-		for range 10 {
-			page, err := repo.List(ctx, "u1", after, 3)
-			if err != nil {
-				t.Fatal(err)
+			for name, repo := range map[string]*ordersvc.Store{"the writer": writer, "another replica": newStore(t, db)} {
+				var have []string
+				from := ordersvc.Position(0)
+				for page := 0; page < 100; page++ {
+					orders, next, err := repo.List(ctx, user, from, 3)
+					if err != nil {
+						t.Fatal(err)
+					}
+					for _, o := range orders {
+						have = append(have, o.ID)
+					}
+					if next == 0 {
+						break
+					}
+					from = next
+				}
+				if fmt.Sprint(have) != fmt.Sprint(want) {
+					t.Errorf("%d orders, read by %s: want %v, have %v", size, name, want, have)
+				}
 			}
-			if len(page) == 0 {
-				break
-			}
-			for _, o := range page {
-				have = append(have, o.ID)
-			}
-			last := page[len(page)-1]
-			after = ordersvc.Position{CreatedAt: last.CreatedAt, ID: last.ID}
 		}
-		if len(have) != len(want) {
-			t.Fatalf("want %d orders, have %d", len(want), len(have))
-		}
-		for i := range want {
-			if have[i] != want[i] {
-				t.Fatalf("order %d: want %s, have %s", i, want[i], have[i])
-			}
+		if orders, next, err := writer.List(ctx, "nobody", 0, 10); err != nil || len(orders) != 0 || next != 0 {
+			t.Errorf("a user without orders: want an empty last page, have %d, %d (%v)", len(orders), next, err)
 		}
 	})
 
-	t.Run("an update applies only from the expected state", func(t *testing.T) {
-		repo := newRepo(t)
+	t.Run("a list shows each order at its latest version", func(t *testing.T) {
+		db := newDB(t)
+		a, b := newStore(t, db), newStore(t, db)
 		o := newOrder("u1", t0)
-		o.NextPublishAt = t0
-		if err := repo.Create(ctx, o); err != nil {
+		if err := a.Create(ctx, o); err != nil {
 			t.Fatal(err)
 		}
-		paid := o
-		paid.Status, paid.PaymentStatus, paid.PaymentID, paid.NextPublishAt = ordersvc.Success, ordersvc.Paid, "p1", time.Time{}
-		paid.CorrelationID = "req-2"
-		if err := repo.Update(ctx, paid, o.State()); err != nil {
+		p := paid(o, "req-2")
+		if err := b.Change(ctx, p); err != nil {
 			t.Fatal(err)
 		}
-		declined := o
-		declined.Status, declined.PaymentStatus = ordersvc.Failed, ordersvc.Declined
-		if err := repo.Update(ctx, declined, o.State()); !errors.Is(err, ordersvc.ErrConflict) {
-			t.Errorf("stale update: want ErrConflict, have %v", err)
-		}
-		have, _ := repo.Get(ctx, o.ID)
-		if have.State() != paid.State() || have.PaymentID != "p1" || have.CorrelationID != "req-2" || !have.NextPublishAt.IsZero() {
-			t.Errorf("want the first update kept, have %+v", have)
-		}
-		missing := newOrder("u1", t0)
-		if err := repo.Update(ctx, missing, missing.State()); !errors.Is(err, ordersvc.ErrNotFound) {
-			t.Errorf("unknown order: want ErrNotFound, have %v", err)
+		orders, _, err := a.List(ctx, "u1", 0, 10)
+		if err != nil || len(orders) != 1 || orders[0] != p {
+			t.Errorf("want %+v, have %+v (%v)", p, orders, err)
 		}
 	})
 
-	t.Run("due orders are claimed by one rescheduler only", func(t *testing.T) {
-		repo := newRepo(t)
-		due, later, done := newOrder("u1", t0), newOrder("u1", t0), newOrder("u1", t0)
-		due.NextPublishAt = t0
-		later.NextPublishAt = t0.Add(time.Hour)
-		for _, o := range []ordersvc.Order{due, later, done} {
-			if err := repo.Create(ctx, o); err != nil {
-				t.Fatal(err)
+	t.Run("a list leaves out an entry whose order was never stored", func(t *testing.T) {
+		db := newDB(t)
+		repo := newStore(t, db)
+		first := newOrder("u1", t0)
+		if err := repo.Create(ctx, first); err != nil {
+			t.Fatal(err)
+		}
+		// A creation that listed its order, then failed to store it.
+		lost := bson.NewObjectID()
+		if err := db.Collection("user_orders").Insert(ctx, bson.D{{Key: "_id", Value: "u1/2"}, {Key: "orderId", Value: lost}, {Key: "userId", Value: "u1"}}); err != nil {
+			t.Fatal(err)
+		}
+		last := newOrder("u1", t0.Add(time.Second))
+		if err := repo.Create(ctx, last); err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range []*ordersvc.Store{repo, newStore(t, db)} {
+			orders, _, err := r.List(ctx, "u1", 0, 10)
+			if err != nil || len(orders) != 2 || orders[0].ID != last.ID || orders[1].ID != first.ID {
+				t.Errorf("want [%s %s], have %+v (%v)", last.ID, first.ID, orders, err)
 			}
 		}
-		list, err := repo.Due(ctx, t0.Add(time.Second), 10)
-		if err != nil {
+	})
+
+	t.Run("an order whose creation is resumed is listed once", func(t *testing.T) {
+		db := newDB(t)
+		repo := newStore(t, db)
+		o := newOrder("u1", t0)
+		// The first request listed the order and died before storing it.
+		if err := db.Collection("user_orders").Insert(ctx, bson.D{{Key: "_id", Value: "u1/1"}, {Key: "orderId", Value: mustOID(o.ID)}, {Key: "userId", Value: "u1"}}); err != nil {
 			t.Fatal(err)
 		}
-		if len(list) != 1 || list[0].ID != due.ID {
-			t.Fatalf("want only %s due, have %+v", due.ID, list)
-		}
-		next := t0.Add(2 * time.Second)
-		first, err := repo.Reschedule(ctx, due.ID, due.NextPublishAt, next, 1)
-		if err != nil || !first {
-			t.Fatalf("first claim: want true, have %v (%v)", first, err)
-		}
-		second, err := repo.Reschedule(ctx, due.ID, due.NextPublishAt, next, 1)
-		if err != nil || second {
-			t.Errorf("second claim of the same due time: want false, have %v (%v)", second, err)
-		}
-		have, _ := repo.Get(ctx, due.ID)
-		if !have.NextPublishAt.Equal(next) || have.PublishAttempts != 1 {
-			t.Errorf("want next publish at %v after 1 attempt, have %v after %d", next, have.NextPublishAt, have.PublishAttempts)
-		}
-	})
-}
-
-func TestMongoRepositoryCleansOutboxEntriesLeftByACrash(t *testing.T) {
-	ctx := context.Background()
-	db := testenv.Mongo(t, testenv.FerretDB(t)).Database("orders")
-	repo, err := ordersvc.NewMongoRepository(ctx, db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	settled := newOrder("u1", t0)
-	settled.Status, settled.PaymentStatus = ordersvc.Success, ordersvc.Paid
-	if err := repo.Create(ctx, settled); err != nil {
-		t.Fatal(err)
-	}
-	// A crash between settling these orders (or creating the second) and
-	// deleting their outbox entries.
-	for _, id := range []string{settled.ID, bson.NewObjectID().Hex()} {
-		if _, err := db.Collection("outbox").InsertOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "nextPublishAt", Value: t0}, {Key: "attempts", Value: 0}}); err != nil {
+		if err := newStore(t, db).Resume(ctx, o); err != nil {
 			t.Fatal(err)
 		}
-	}
-	due, err := repo.Due(ctx, t0.Add(time.Second), 10)
-	if err != nil || len(due) != 0 {
-		t.Fatalf("want nothing due, have %v (%v)", due, err)
-	}
-	if n, _ := db.Collection("outbox").CountDocuments(ctx, bson.D{}); n != 0 {
-		t.Errorf("want the stale entries deleted, have %d left", n)
-	}
+		orders, _, err := repo.List(ctx, "u1", 0, 10)
+		if err != nil || len(orders) != 1 || orders[0].ID != o.ID {
+			t.Errorf("want [%s], have %+v (%v)", o.ID, orders, err)
+		}
+		// A request that died before listing it: resuming lists it.
+		unlisted := newOrder("u1", t0)
+		if err := repo.Resume(ctx, unlisted); err != nil {
+			t.Fatal(err)
+		}
+		if orders, _, _ := repo.List(ctx, "u1", 0, 10); len(orders) != 2 || orders[0].ID != unlisted.ID {
+			t.Errorf("want the resumed order first of 2, have %+v", orders)
+		}
+	})
 }
 
-func TestMongoRepositoryLetsARetryCompleteAKeyWhoseRequestDied(t *testing.T) {
-	ctx := context.Background()
-	db := testenv.Mongo(t, testenv.FerretDB(t)).Database("orders")
-	repo, err := ordersvc.NewMongoRepository(ctx, db)
+func mustOID(hex string) bson.ObjectID {
+	id, err := bson.ObjectIDFromHex(hex)
 	if err != nil {
-		t.Fatal(err)
+		panic(err)
 	}
-	// A request claimed the key, then died before storing its order.
-	orphan := bson.NewObjectID().Hex()
-	_, err = db.Collection("idempotency_keys").InsertOne(ctx, bson.D{
-		{Key: "_id", Value: "u1/key-1"}, {Key: "orderId", Value: orphan}, {Key: "requestHash", Value: "h"}, {Key: "createdAt", Value: t0},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	inProgress, err := repo.GetByIdempotencyKey(ctx, "u1", "key-1")
-	if !errors.Is(err, ordersvc.ErrInProgress) || inProgress.ID != orphan || inProgress.RequestHash != "h" {
-		t.Fatalf("want ErrInProgress naming %s, have %+v (%v)", orphan, inProgress, err)
-	}
-	retry := newOrder("u1", t0)
-	retry.ID, retry.IdempotencyKey = orphan, "key-1"
-	if err := repo.Create(ctx, retry); err != nil {
-		t.Fatalf("the retry stores the order under the key's id: have %v", err)
-	}
-	if err := repo.Create(ctx, retry); !errors.Is(err, ordersvc.ErrDuplicate) {
-		t.Errorf("a second store of the same order: want ErrDuplicate, have %v", err)
-	}
-	other := newOrder("u1", t0)
-	other.IdempotencyKey = "key-1"
-	if err := repo.Create(ctx, other); !errors.Is(err, ordersvc.ErrDuplicate) {
-		t.Errorf("another order with the key: want ErrDuplicate, have %v", err)
-	}
-	have, err := repo.GetByIdempotencyKey(ctx, "u1", "key-1")
-	if err != nil || have.ID != orphan {
-		t.Errorf("want order %s, have %s (%v)", orphan, have.ID, err)
-	}
-}
-
-func TestMongoRepositoryKeepsAnEntryWhoseOrderIsAboutToAwait(t *testing.T) {
-	ctx := context.Background()
-	db := testenv.Mongo(t, testenv.FerretDB(t)).Database("orders")
-	repo, err := ordersvc.NewMongoRepository(ctx, db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	paid := newOrder("u1", t0)
-	paid.Status, paid.PaymentStatus = ordersvc.Success, ordersvc.Paid
-	if err := repo.Create(ctx, paid); err != nil {
-		t.Fatal(err)
-	}
-	// A cancel wrote the refund's entry; its update of the order is on its way.
-	now := time.Now().UTC().Truncate(time.Millisecond)
-	_, err = db.Collection("outbox").InsertOne(ctx, bson.D{
-		{Key: "_id", Value: paid.ID}, {Key: "awaits", Value: "Refunding"},
-		{Key: "nextPublishAt", Value: now}, {Key: "attempts", Value: 0}, {Key: "writtenAt", Value: now},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if due, err := repo.Due(ctx, now, 10); err != nil || len(due) != 0 {
-		t.Fatalf("want nothing due yet, have %v (%v)", due, err)
-	}
-	refunding := paid
-	refunding.Status, refunding.PaymentStatus, refunding.NextPublishAt = ordersvc.Cancelled, ordersvc.Refunding, now
-	if err := repo.Update(ctx, refunding, paid.State()); err != nil {
-		t.Fatal(err)
-	}
-	due, err := repo.Due(ctx, now.Add(time.Minute), 10)
-	if err != nil || len(due) != 1 || due[0].ID != paid.ID {
-		t.Errorf("want the refunding order due, have %v (%v)", due, err)
-	}
+	return id
 }

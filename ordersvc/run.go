@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"math/rand/v2"
 	"net/http"
 	"time"
 
 	"github.com/go-kit/log"
 	"github.com/oklog/run"
 
+	"github.com/orderflow/orderflow/internal/docstore/mongostore"
 	"github.com/orderflow/orderflow/internal/platform"
 	"github.com/orderflow/orderflow/transport/httperr"
 	"github.com/orderflow/orderflow/transport/pubsub"
@@ -21,29 +23,37 @@ const EnvPrefix = "ORDERSVC"
 // Config is ordersvc's configuration; its flags are the whole of it.
 type Config struct {
 	HTTPAddr          string
+	MaxInFlight       int
+	MaxQueued         int
 	Mongo             platform.MongoConfig
 	Redis             platform.RedisConfig
 	RedeliverInterval time.Duration
 	Backoff           Backoff
 	ClaimTTL          time.Duration
+	DebugAddr         string
 	ShutdownTimeout   time.Duration
 }
 
 // RegisterFlags defines the flags of c on fs.
 func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.HTTPAddr, "http.addr", ":7001", "address of the internal HTTP API, /healthz and /readyz")
+	fs.IntVar(&c.MaxInFlight, "http.max-inflight", 16, "calls of the order API served at once")
+	fs.IntVar(&c.MaxQueued, "http.max-queued", 1024, "calls of the order API that wait for their turn beyond -http.max-inflight; the others are answered 503 with Retry-After at once")
 	c.Mongo.RegisterFlags(fs, "orders")
 	c.Redis.RegisterFlags(fs)
 	fs.DurationVar(&c.RedeliverInterval, "redeliver.interval", 500*time.Millisecond, "how often the redeliverer looks for orders still awaiting paymentsvc")
 	fs.DurationVar(&c.Backoff.Min, "redeliver.backoff.min", time.Second, "wait before an awaited event is first published again")
 	fs.DurationVar(&c.Backoff.Max, "redeliver.backoff.max", 30*time.Second, "cap of the exponential wait between redeliveries")
 	fs.DurationVar(&c.ClaimTTL, "claim.ttl", 10*time.Minute, "how long a handled event id stays claimed by the replica that handles it")
+	platform.RegisterDebugFlag(fs, &c.DebugAddr)
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown.timeout", 10*time.Second, "how long in-flight requests may take to finish at shutdown")
 }
 
 // Validate reports a configuration that cannot work.
 func (c Config) Validate() error {
 	switch {
+	case c.MaxInFlight < 1 || c.MaxQueued < 0:
+		return errors.New("-http.max-inflight must be at least 1 and -http.max-queued at least 0")
 	case c.RedeliverInterval <= 0:
 		return errors.New("-redeliver.interval must be positive")
 	case c.Backoff.Min <= 0 || c.Backoff.Max < c.Backoff.Min:
@@ -72,16 +82,19 @@ func Run(ctx context.Context, cfg Config, logger log.Logger) error {
 	}
 	defer rdb.Close()
 
-	repo, err := NewMongoRepository(ctx, mongoClient.Database(cfg.Mongo.Database))
+	db := mongostore.New(mongoClient.Database(cfg.Mongo.Database))
+	repo, err := NewStore(ctx, db)
 	if err != nil {
 		return err
 	}
+	replica := platform.ReplicaName()
+	outbox := NewOutbox(db, replica, rand.IntN(outboxLanes))
 	m := platform.NewMetrics("ordersvc")
-	svc := NewService(repo, NewEventPublisher(pubsub.NewPublisher(rdb)), cfg.Backoff, logger)
+	svc := NewService(repo, outbox, NewEventPublisher(pubsub.NewPublisher(rdb)), cfg.Backoff, logger)
 	consumer := pubsub.NewConsumer(rdb, MakeEventHandlers(svc), log.With(logger, "component", "subscriber"),
 		pubsub.ClaimEvents("ordersvc", cfg.ClaimTTL),
 		pubsub.Instrument(m.Counter("messages_total", "Payment events received, by channel and result.", "channel", "result")))
-	redeliverer := NewRedeliverer(svc, cfg.RedeliverInterval,
+	redeliverer := NewRedeliverer(outbox, svc, cfg.RedeliverInterval,
 		m.Counter("redeliveries_total", "Order events published again because paymentsvc had not answered."),
 		log.With(logger, "component", "redeliverer"))
 
@@ -92,8 +105,11 @@ func Run(ctx context.Context, cfg Config, logger log.Logger) error {
 		m.Histogram("api_request_duration_seconds", "Duration of calls of the order API.", "method", "error"),
 	)(api)
 
+	apiMux := http.NewServeMux()
+	MakeHTTPHandler(apiMux, MakeServerEndpoints(api), logger)
+	apiMux.HandleFunc("/", httperr.NotFound)
 	mux := http.NewServeMux()
-	MakeHTTPHandler(mux, MakeServerEndpoints(api), logger)
+	mux.Handle("/v1/", httperr.LimitInFlight(cfg.MaxInFlight, cfg.MaxQueued, apiMux))
 	mux.Handle("GET /metrics", m.Handler())
 	platform.MountHealth(mux, platform.DependencyChecks(mongoClient, rdb, consumer.Active))
 	mux.HandleFunc("/", httperr.NotFound)
@@ -104,6 +120,10 @@ func Run(ctx context.Context, cfg Config, logger log.Logger) error {
 
 	var g run.Group
 	ctx = platform.AddContext(ctx, &g)
+	if err := platform.AddDebugServer(&g, cfg.DebugAddr, EnvPrefix, logger); err != nil {
+		ln.Close()
+		return err
+	}
 	platform.AddServer(&g, platform.NewServer(mux), ln, cfg.ShutdownTimeout, logger)
 	g.Add(func() error { return consumer.Run(ctx) }, func(error) {})
 	g.Add(func() error { return redeliverer.Run(ctx) }, func(error) {})

@@ -86,11 +86,26 @@ func (b Backoff) Delay(n int) time.Duration {
 	return min(d, b.Max)
 }
 
+// Scheduler keeps, in the store, which orders await paymentsvc and when to
+// announce them again (the Outbox).
+type Scheduler interface {
+	// Schedule stores the entries, due at at, and returns once they are
+	// stored.
+	Schedule(ctx context.Context, at time.Time, entries ...OutboxEntry) error
+}
+
+// outboxPatience is how long an outbox entry is kept for an order that does
+// not await what the entry says yet: an entry is written before the order
+// (or the change) that makes it true, so the order may be on its way; after
+// this long, its write failed.
+const outboxPatience = 5 * time.Minute
+
 // OrderService implements Service, and applies the payment events that
 // paymentsvc publishes. Work on one order is serialised inside the process;
-// across processes the repository's conditional updates keep it consistent.
+// across processes, the repository's numbered changes keep it consistent.
 type OrderService struct {
 	repo    Repository
+	outbox  Scheduler
 	events  Events
 	backoff Backoff
 	logger  log.Logger
@@ -99,9 +114,10 @@ type OrderService struct {
 }
 
 // NewService returns an OrderService.
-func NewService(repo Repository, events Events, backoff Backoff, logger log.Logger) *OrderService {
+func NewService(repo Repository, outbox Scheduler, events Events, backoff Backoff, logger log.Logger) *OrderService {
 	return &OrderService{
 		repo:    repo,
+		outbox:  outbox,
 		events:  events,
 		backoff: backoff,
 		logger:  logger,
@@ -115,31 +131,54 @@ func (s *OrderService) CreateOrder(ctx context.Context, n NewOrder) (Order, bool
 		return Order{}, false, &ValidationError{Fields: fields}
 	}
 	if n.IdempotencyKey == "" {
-		return s.create(ctx, n, bson.NewObjectID().Hex())
+		o, err := s.create(ctx, n, bson.NewObjectID().Hex(), false)
+		return o, false, err
 	}
-	defer s.locks.Lock(n.UserID + "/" + n.IdempotencyKey)()
-	for attempt := 0; ; attempt++ {
-		o, replayed, err := s.replay(ctx, n)
-		id := bson.NewObjectID().Hex()
-		switch {
-		case errors.Is(err, ErrInProgress):
-			// The key names an order not stored yet: its request is still
-			// at it, or died. Store the order under that id: whichever of
-			// the requests stores it second finds it there, and replays.
-			id = o.ID
-		case !errors.Is(err, ErrNotFound):
-			return o, replayed, err
+	defer s.locks.Lock("key/" + n.UserID + "/" + n.IdempotencyKey)()
+	hash := requestHash(n)
+	for attempt := 0; attempt < 5; attempt++ {
+		// Most keys are new: claim first, read only when it is taken.
+		k := KeyClaim{UserID: n.UserID, Key: n.IdempotencyKey, OrderID: bson.NewObjectID().Hex(), RequestHash: hash, CreatedAt: s.now()}
+		err := s.repo.ClaimKey(ctx, k)
+		if err == nil {
+			o, err := s.create(ctx, n, k.OrderID, false)
+			if errors.Is(err, ErrDuplicate) { // a retry in another replica stored it first
+				continue
+			}
+			return o, false, err
 		}
-		o, replayed, err = s.create(ctx, n, id)
-		if errors.Is(err, ErrDuplicate) && attempt < 3 { // another request with the key got there first
+		if !errors.Is(err, ErrDuplicate) {
+			return Order{}, false, err
+		}
+		switch k, err = s.repo.Key(ctx, n.UserID, n.IdempotencyKey); {
+		case err != nil:
+			return Order{}, false, err
+		case k.RequestHash != hash:
+			return Order{}, false, ErrIdempotencyKeyReused
+		}
+		o, err := s.repo.Get(ctx, k.OrderID)
+		switch {
+		case err == nil:
+			return o.AsCreated(), true, nil
+		case !errors.Is(err, ErrNotFound):
+			return Order{}, false, err
+		}
+		// The key names an order not stored: its request is still at it
+		// (in another replica), or died. Store the order under that id:
+		// whichever of the requests stores it second finds it there, and
+		// replays it.
+		o, err = s.create(ctx, n, k.OrderID, true)
+		if errors.Is(err, ErrDuplicate) {
 			continue
 		}
-		return o, replayed, err
+		return o, false, err
 	}
+	return Order{}, false, fmt.Errorf("%w: Idempotency-Key %q", ErrConflict, n.IdempotencyKey)
 }
 
-// create stores the order n asks for under id, and asks for its payment.
-func (s *OrderService) create(ctx context.Context, n NewOrder, id string) (Order, bool, error) {
+// create stores the order n asks for under id, and asks for its payment;
+// resume when an earlier request with the same key began to.
+func (s *OrderService) create(ctx context.Context, n NewOrder, id string, resume bool) (Order, error) {
 	now := s.now()
 	o := Order{
 		ID:             id,
@@ -155,32 +194,24 @@ func (s *OrderService) create(ctx context.Context, n NewOrder, id string) (Order
 		IdempotencyKey: n.IdempotencyKey,
 		RequestHash:    requestHash(n),
 	}
-	s.schedule(&o, now)
-	if err := s.repo.Create(ctx, o); err != nil {
-		return Order{}, false, err
+	// The order is announced again until paymentsvc answers. The outbox
+	// knows of it before it exists, so no stored order goes unannounced.
+	if err := s.outbox.Schedule(ctx, now.Add(s.backoff.Delay(0)), OutboxEntry{OrderID: id, Awaits: Pending, Since: now}); err != nil {
+		return Order{}, err
 	}
-	s.logger.Log("msg", "order stored", "order_id", o.ID, "correlation_id", o.CorrelationID, "user_id", o.UserID, "amount", o.Amount)
+	store := s.repo.Create
+	if resume {
+		store = s.repo.Resume
+	}
+	if err := store(ctx, o); err != nil {
+		return Order{}, err
+	}
+	s.logger.Log("msg", "order stored", "order_id", o.ID, "correlation_id", o.CorrelationID, "user_id", o.UserID, "amount_sen", int64(o.Amount))
 
-	// The order is stored: from here on the redeliverer guarantees the event,
+	// The order is stored: from here on the outbox guarantees the event,
 	// so the client's answer does not depend on Redis.
-	s.publish(ctx, o)
-	return o, false, nil
-}
-
-// replay returns the order an earlier request with n's idempotency key
-// created. While that order is not stored yet it returns its id with
-// ErrInProgress.
-func (s *OrderService) replay(ctx context.Context, n NewOrder) (Order, bool, error) {
-	o, err := s.repo.GetByIdempotencyKey(ctx, n.UserID, n.IdempotencyKey)
-	switch {
-	case err != nil && !errors.Is(err, ErrInProgress):
-		return Order{}, false, err
-	case o.RequestHash != requestHash(n):
-		return Order{}, false, ErrIdempotencyKeyReused
-	case err != nil:
-		return o, false, err
-	}
-	return o.AsCreated(), true, nil
+	s.publish(ctx, o, 0)
+	return o, nil
 }
 
 // GetOrder implements Service.
@@ -202,21 +233,18 @@ func (s *OrderService) ListOrders(ctx context.Context, userID, cursor string, li
 	if limit < 1 || limit > MaxLimit {
 		return Page{}, ErrInvalidLimit
 	}
-	after, err := DecodeCursor(cursor)
+	from, err := DecodeCursor(cursor)
 	if err != nil {
 		return Page{}, err
 	}
-	orders, err := s.repo.List(ctx, userID, after, limit+1)
+	orders, next, err := s.repo.List(ctx, userID, from, limit)
 	if err != nil {
 		return Page{}, err
 	}
-	var p Page
-	if len(orders) > limit {
-		orders = orders[:limit]
-		last := orders[limit-1]
-		p.NextCursor = EncodeCursor(Position{CreatedAt: last.CreatedAt, ID: last.ID})
+	p := Page{Orders: orders}
+	if next > 0 {
+		p.NextCursor = EncodeCursor(next)
 	}
-	p.Orders = orders
 	return p, nil
 }
 
@@ -259,53 +287,63 @@ func (s *OrderService) ApplyRefund(ctx context.Context, orderID, correlationID s
 	return err
 }
 
-// change applies f to the stored order with a conditional update, retrying
-// when another writer got there first, and publishes what the new state asks
-// for. The caller holds the order's lock.
+// change applies f to the order and stores the result as its next version,
+// reading the order again when another change took that version, and
+// publishes what the new state asks for. The caller holds the order's lock.
+//
+// It starts from the version this process knows, if any, without asking the
+// store: storing the next version succeeds only if that was the latest. An
+// answer that changes nothing, or refuses, is only given from the latest
+// version read from the store.
 func (s *OrderService) change(ctx context.Context, id string, f func(Order, time.Time) (Order, bool, error)) (Order, error) {
+	o, fresh := s.repo.Peek(id)
+	fresh = !fresh
 	for attempt := 0; ; attempt++ {
-		o, err := s.repo.Get(ctx, id)
-		if err != nil {
-			return Order{}, err
+		if fresh {
+			var err error
+			if o, err = s.repo.Get(ctx, id); err != nil {
+				return Order{}, err
+			}
 		}
 		now := s.now()
 		next, changed, err := f(o, now)
 		if err != nil || !changed {
+			if !fresh {
+				fresh = true
+				continue
+			}
 			if err == nil {
 				s.logger.Log("msg", "nothing to change", "order_id", id, "correlation_id", o.CorrelationID, "order_status", o.Status, "payment_status", o.PaymentStatus)
 			}
 			return o, err
 		}
-		s.schedule(&next, now)
-		err = s.repo.Update(ctx, next, o.State())
+		if next.PaymentStatus == Refunding && o.PaymentStatus != Refunding {
+			// The refund is announced again until paymentsvc answers; the
+			// outbox knows of it before the change that starts it.
+			if err := s.outbox.Schedule(ctx, now.Add(s.backoff.Delay(0)), OutboxEntry{OrderID: id, Awaits: Refunding, Since: now}); err != nil {
+				return Order{}, err
+			}
+		}
+		err = s.repo.Change(ctx, next)
 		if errors.Is(err, ErrConflict) && attempt < 5 {
+			fresh = true
 			continue
 		}
 		if err != nil {
 			return Order{}, err
 		}
-		s.logger.Log("msg", "order updated", "order_id", id, "correlation_id", next.CorrelationID,
+		s.logger.Log("msg", "order updated", "order_id", id, "correlation_id", next.CorrelationID, "version", next.Version,
 			"from", fmt.Sprintf("%s/%s", o.Status, o.PaymentStatus), "to", fmt.Sprintf("%s/%s", next.Status, next.PaymentStatus))
 		if next.PaymentStatus == Refunding {
-			s.publish(ctx, next)
+			s.publish(ctx, next, 0)
 		}
 		return next, nil
 	}
 }
 
-// schedule sets when the redeliverer publishes the order's awaited event
-// again: one backoff step from now while it waits for paymentsvc, never
-// otherwise.
-func (s *OrderService) schedule(o *Order, now time.Time) {
-	o.NextPublishAt, o.PublishAttempts = time.Time{}, 0
-	if o.Awaiting() {
-		o.NextPublishAt = now.Add(s.backoff.Delay(0))
-	}
-}
-
 // publish announces what the order awaits: its payment while Pending, its
-// refund while Refunding. A failure is logged and left to the redeliverer.
-func (s *OrderService) publish(ctx context.Context, o Order) {
+// refund while Refunding. A failure is logged and left to the outbox.
+func (s *OrderService) publish(ctx context.Context, o Order, attempt int) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
 	defer cancel()
 	channel, publish := "orders.created", s.events.OrderCreated
@@ -313,31 +351,57 @@ func (s *OrderService) publish(ctx context.Context, o Order) {
 		channel, publish = "orders.cancelled", s.events.OrderCancelled
 	}
 	n, err := publish(ctx, o)
-	logger := log.With(s.logger, "order_id", o.ID, "correlation_id", o.CorrelationID, "channel", channel, "attempt", o.PublishAttempts)
+	logger := log.With(s.logger, "order_id", o.ID, "correlation_id", o.CorrelationID, "channel", channel, "attempt", attempt)
 	switch {
 	case err != nil:
-		logger.Log("msg", "publish failed; redelivery will retry", "retry_at", o.NextPublishAt.Format(time.RFC3339Nano), "err", err)
+		logger.Log("msg", "publish failed; the outbox will retry", "err", err)
 	case n == 0:
-		logger.Log("msg", "published to no subscriber; redelivery will retry", "receivers", n, "retry_at", o.NextPublishAt.Format(time.RFC3339Nano))
+		logger.Log("msg", "published to no subscriber; the outbox will retry", "receivers", n)
 	default:
 		logger.Log("msg", "published", "receivers", n)
 	}
 }
 
-// Redeliver publishes again the awaited event of a due order, once across all
-// replicas: it first claims the order by moving its NextPublishAt. It
-// reports whether this replica claimed it.
-func (s *OrderService) Redeliver(ctx context.Context, o Order) (bool, error) {
-	defer s.locks.Lock(o.ID)()
-	attempts := o.PublishAttempts + 1
-	next := s.now().Add(s.backoff.Delay(attempts))
-	claimed, err := s.repo.Reschedule(ctx, o.ID, o.NextPublishAt, next, attempts)
-	if err != nil || !claimed {
-		return false, err
+// Redelivery is what became of an outbox entry whose time came.
+type Redelivery struct {
+	// Republished is true when the order's event was published again.
+	Republished bool
+	// Keep is true when the entry stays, as Next, due at At.
+	Keep bool
+	Next OutboxEntry
+	At   time.Time
+}
+
+// Redeliver handles an outbox entry whose time came: while the order still
+// awaits what the entry says, it publishes the order's event again and
+// keeps the entry for later; once answered, it lets the entry go.
+func (s *OrderService) Redeliver(ctx context.Context, e OutboxEntry) (Redelivery, error) {
+	if o, ok := s.repo.Peek(e.OrderID); ok && o.Answered(e.Awaits) {
+		return Redelivery{}, nil
 	}
-	o.NextPublishAt, o.PublishAttempts = next, attempts
-	s.publish(ctx, o)
-	return true, nil
+	defer s.locks.Lock(e.OrderID)()
+	o, err := s.repo.Get(ctx, e.OrderID)
+	now := s.now()
+	next := e
+	next.Attempt++
+	again := Redelivery{Keep: true, Next: next, At: now.Add(s.backoff.Delay(next.Attempt))}
+	switch {
+	case errors.Is(err, ErrNotFound) || (err == nil && o.PaymentStatus != e.Awaits && !o.Answered(e.Awaits)):
+		// The order, or the change that makes it await this, is written
+		// after the entry: on its way, or failed.
+		if now.Sub(e.Since) < outboxPatience {
+			return again, nil
+		}
+		s.logger.Log("msg", "outbox entry dropped: what it awaits never began", "order_id", e.OrderID, "awaits", e.Awaits, "since", e.Since.Format(time.RFC3339))
+		return Redelivery{}, nil
+	case err != nil:
+		return Redelivery{}, err
+	case o.Answered(e.Awaits):
+		return Redelivery{}, nil
+	}
+	s.publish(ctx, o, next.Attempt)
+	again.Republished = true
+	return again, nil
 }
 
 // requestHash identifies a create request by its normalised content, so
@@ -353,22 +417,22 @@ func requestHash(n NewOrder) string {
 
 // EncodeCursor returns the opaque cursor of a list position.
 func EncodeCursor(p Position) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(p.CreatedAt.UnixMilli(), 10) + "." + p.ID))
+	return base64.RawURLEncoding.EncodeToString([]byte("n" + strconv.FormatInt(int64(p), 10)))
 }
 
 // DecodeCursor reads a cursor EncodeCursor made; "" is the start of the list.
 func DecodeCursor(c string) (Position, error) {
 	if c == "" {
-		return Position{}, nil
+		return 0, nil
 	}
 	b, err := base64.RawURLEncoding.DecodeString(c)
 	if err != nil {
-		return Position{}, ErrInvalidCursor
+		return 0, ErrInvalidCursor
 	}
-	ms, id, ok := strings.Cut(string(b), ".")
-	n, err := strconv.ParseInt(ms, 10, 64)
-	if !ok || err != nil || !ValidOrderID(id) {
-		return Position{}, ErrInvalidCursor
+	digits, ok := strings.CutPrefix(string(b), "n")
+	n, err := strconv.ParseInt(digits, 10, 64)
+	if !ok || err != nil || n < 1 || strconv.FormatInt(n, 10) != digits {
+		return 0, ErrInvalidCursor
 	}
-	return Position{CreatedAt: time.UnixMilli(n).UTC(), ID: id}, nil
+	return Position(n), nil
 }

@@ -10,6 +10,8 @@ import (
 	"github.com/go-kit/kit/metrics/discard"
 	"github.com/go-kit/log"
 
+	"github.com/orderflow/orderflow/internal/docstore"
+	"github.com/orderflow/orderflow/internal/docstore/mongostore"
 	"github.com/orderflow/orderflow/internal/testenv"
 	"github.com/orderflow/orderflow/ordersvc"
 )
@@ -40,186 +42,287 @@ func (r *recorder) record(list *[]string, o ordersvc.Order) (int64, error) {
 	return 1, nil
 }
 
+func (r *recorder) setFail(fail bool) {
+	r.mu.Lock()
+	r.fail = fail
+	r.mu.Unlock()
+}
+
 func (r *recorder) counts() (created, cancelled int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return len(r.created), len(r.cancelled)
 }
 
-var backoff = ordersvc.Backoff{Min: 10 * time.Millisecond, Max: 40 * time.Millisecond}
+var backoff = ordersvc.Backoff{Min: time.Second, Max: 4 * time.Second}
 
-func newService(repo ordersvc.Repository, events ordersvc.Events) *ordersvc.OrderService {
-	return ordersvc.NewService(repo, events, backoff, log.NewNopLogger())
+// replica is one ordersvc process: its store, outbox and service, on a
+// database it may share with other replicas, with time from c.
+type replica struct {
+	repo        *ordersvc.Store
+	outbox      *ordersvc.Outbox
+	svc         *ordersvc.OrderService
+	redeliverer *ordersvc.Redeliverer
+}
+
+func newReplica(t *testing.T, db docstore.Database, events ordersvc.Events, c *clock, lane int) replica {
+	t.Helper()
+	r := replica{repo: newStore(t, db), outbox: newOutbox(db, lane, c)}
+	r.svc = ordersvc.NewService(r.repo, r.outbox, events, backoff, log.NewNopLogger())
+	ordersvc.SetServiceClock(r.svc, c.now)
+	r.redeliverer = ordersvc.NewRedeliverer(r.outbox, r.svc, time.Millisecond, discard.NewCounter(), log.NewNopLogger())
+	if err := r.redeliverer.RedeliverDue(context.Background()); err != nil { // as at start
+		t.Fatal(err)
+	}
+	return r
+}
+
+// sweepUntil moves time on a second at a time, sweeping each replica's
+// outbox, until to.
+func sweepUntil(t *testing.T, c *clock, to time.Time, replicas ...replica) {
+	t.Helper()
+	for c.now().Before(to) {
+		c.set(c.now().Add(time.Second))
+		for _, r := range replicas {
+			if err := r.redeliverer.RedeliverDue(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 }
 
 var keyboard = ordersvc.NewOrder{UserID: "u1", ProductID: "1", ProductName: "Keyboard", Amount: 9900}
 
-func TestCreateOrderStoresBeforeItPublishes(t *testing.T) {
+func TestCreateOrderStoresAndAnnouncesIt(t *testing.T) {
 	ctx := context.Background()
-	repo, events := ordersvc.NewMemRepository(), &recorder{}
-	svc := newService(repo, events)
-	o, replayed, err := svc.CreateOrder(ctx, keyboard)
+	events := &recorder{}
+	r := newReplica(t, docstore.NewMemory(), events, &clock{t: slot0}, 0)
+	o, replayed, err := r.svc.CreateOrder(ctx, keyboard)
 	if err != nil || replayed {
 		t.Fatalf("want a new order, have replayed=%v err=%v", replayed, err)
 	}
-	if o.Status != ordersvc.Processing || o.PaymentStatus != ordersvc.Pending {
-		t.Errorf("want Processing/Pending, have %s/%s", o.Status, o.PaymentStatus)
+	if o.Status != ordersvc.Processing || o.PaymentStatus != ordersvc.Pending || o.Version != 0 {
+		t.Errorf("want Processing/Pending at version 0, have %s/%s at %d", o.Status, o.PaymentStatus, o.Version)
 	}
 	if created, _ := events.counts(); created != 1 {
 		t.Errorf("want 1 orders.created, have %d", created)
 	}
-	stored, err := repo.Get(ctx, o.ID)
-	if err != nil || stored.NextPublishAt.IsZero() {
-		t.Errorf("want the stored order awaiting its payment with a redelivery time, have %+v (%v)", stored, err)
+	if stored, err := r.repo.Get(ctx, o.ID); err != nil || stored != o {
+		t.Errorf("want the order stored as answered, have %+v (%v)", stored, err)
 	}
 }
 
-func TestCreateOrderSucceedsWhenPublishingFails(t *testing.T) {
+func TestAnOrderWhoseAnnouncementFailedIsAnnouncedAgainUntilPaid(t *testing.T) {
 	ctx := context.Background()
-	repo, events := ordersvc.NewMemRepository(), &recorder{fail: true}
-	svc := newService(repo, events)
-	o, _, err := svc.CreateOrder(ctx, keyboard)
+	c, events := &clock{t: slot0}, &recorder{fail: true}
+	r := newReplica(t, docstore.NewMemory(), events, c, 0)
+	o, _, err := r.svc.CreateOrder(ctx, keyboard)
 	if err != nil {
 		t.Fatalf("the order is stored, so the client gets it: have %v", err)
 	}
-	events.mu.Lock()
-	events.fail = false
-	events.mu.Unlock()
-	r := ordersvc.NewRedeliverer(svc, time.Millisecond, discard.NewCounter(), log.NewNopLogger())
-	deadline := time.Now().Add(2 * time.Second)
-	for created, _ := events.counts(); created == 0; created, _ = events.counts() {
-		if time.Now().After(deadline) {
-			t.Fatal("the redeliverer never published the order")
-		}
-		if err := r.RedeliverDue(ctx); err != nil {
-			t.Fatal(err)
-		}
+	events.setFail(false)
+	sweepUntil(t, c, slot0.Add(backoff.Min+2*time.Second), r)
+	if created, _ := events.counts(); created != 1 || events.created[0] != o.ID {
+		t.Fatalf("want %s announced again once, have %v", o.ID, events.created)
 	}
-	if events.created[0] != o.ID {
-		t.Errorf("want %s redelivered, have %s", o.ID, events.created[0])
+	sweepUntil(t, c, slot0.Add(10*time.Second), r)
+	if created, _ := events.counts(); created < 2 {
+		t.Fatalf("unanswered, it is announced again: have %d announcements", created)
+	}
+	if err := r.svc.ApplyPayment(ctx, ordersvc.PaymentOutcome{OrderID: o.ID, PaymentID: "p1", Paid: true}); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := events.counts()
+	sweepUntil(t, c, slot0.Add(60*time.Second), r)
+	if after, _ := events.counts(); after != before {
+		t.Errorf("a paid order is announced still: %d announcements after payment", after-before)
+	}
+}
+
+func TestAnOrderOfAReplicaThatDiedIsAnnouncedByAnother(t *testing.T) {
+	ctx := context.Background()
+	db, c := docstore.NewMemory(), &clock{t: slot0}
+	deadEvents, liveEvents := &recorder{fail: true}, &recorder{}
+	dead := newReplica(t, db, deadEvents, c, 0)
+	live := newReplica(t, db, liveEvents, c, 1)
+	o, _, err := dead.svc.CreateOrder(ctx, keyboard) // announced to nobody, then the replica dies
+	if err != nil {
+		t.Fatal(err)
+	}
+	sweepUntil(t, c, slot0.Add(backoff.Min+time.Second+ordersvc.OutboxTakeoverAfter+time.Second), live)
+	if created, _ := liveEvents.counts(); created != 1 || liveEvents.created[0] != o.ID {
+		t.Errorf("want %s announced by the live replica, have %v", o.ID, liveEvents.created)
 	}
 }
 
 func TestIdempotencyKey(t *testing.T) {
 	ctx := context.Background()
-	svc := newService(ordersvc.NewMemRepository(), &recorder{})
+	r := newReplica(t, docstore.NewMemory(), &recorder{}, &clock{t: slot0}, 0)
 	n := keyboard
 	n.IdempotencyKey = "retry-1"
-	first, _, err := svc.CreateOrder(ctx, n)
+	first, _, err := r.svc.CreateOrder(ctx, n)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := r.svc.ApplyPayment(ctx, ordersvc.PaymentOutcome{OrderID: first.ID, PaymentID: "p1", Paid: true}); err != nil {
+		t.Fatal(err)
+	}
 
-	again, replayed, err := svc.CreateOrder(ctx, n)
-	if err != nil || !replayed || again.ID != first.ID {
-		t.Errorf("same key, same request: want order %s replayed, have %s replayed=%v err=%v", first.ID, again.ID, replayed, err)
+	again, replayed, err := r.svc.CreateOrder(ctx, n)
+	if err != nil || !replayed || again != first {
+		t.Errorf("same key, same request: want order %+v as created, replayed; have %+v replayed=%v err=%v", first, again, replayed, err)
 	}
 
 	changed := n
 	changed.Amount = 100
-	if _, _, err := svc.CreateOrder(ctx, changed); !errors.Is(err, ordersvc.ErrIdempotencyKeyReused) {
+	if _, _, err := r.svc.CreateOrder(ctx, changed); !errors.Is(err, ordersvc.ErrIdempotencyKeyReused) {
 		t.Errorf("same key, other request: want ErrIdempotencyKeyReused, have %v", err)
 	}
 
 	other := n
 	other.UserID = "u2"
-	o, replayed, err := svc.CreateOrder(ctx, other)
+	o, replayed, err := r.svc.CreateOrder(ctx, other)
 	if err != nil || replayed || o.ID == first.ID {
 		t.Errorf("same key, other user: want a new order, have %s replayed=%v err=%v", o.ID, replayed, err)
 	}
 }
 
+// A request claimed its key and died before storing the order: its retry
+// stores the order under the claimed id, listed once, announced.
+func TestARetryCompletesAnOrderWhoseRequestDied(t *testing.T) {
+	ctx := context.Background()
+	db, events := docstore.NewMemory(), &recorder{}
+	r := newReplica(t, db, events, &clock{t: slot0}, 0)
+	n := keyboard
+	n.IdempotencyKey = "died"
+	orphan := newOrder("u1", slot0)
+	if err := r.repo.ClaimKey(ctx, ordersvc.KeyClaim{UserID: "u1", Key: "died", OrderID: orphan.ID, RequestHash: ordersvc.RequestHash(n), CreatedAt: slot0}); err != nil {
+		t.Fatal(err)
+	}
+	o, replayed, err := r.svc.CreateOrder(ctx, n)
+	if err != nil || replayed || o.ID != orphan.ID {
+		t.Fatalf("want order %s stored by the retry, have %s replayed=%v err=%v", orphan.ID, o.ID, replayed, err)
+	}
+	if created, _ := events.counts(); created != 1 {
+		t.Errorf("want the order announced, have %d announcements", created)
+	}
+	again, replayed, err := r.svc.CreateOrder(ctx, n)
+	if err != nil || !replayed || again.ID != o.ID {
+		t.Errorf("the next retry replays it: have %s replayed=%v err=%v", again.ID, replayed, err)
+	}
+	if page, _ := r.svc.ListOrders(ctx, "u1", "", 0); len(page.Orders) != 1 {
+		t.Errorf("want 1 order listed, have %d", len(page.Orders))
+	}
+}
+
 func TestPaymentEventsAreIdempotent(t *testing.T) {
 	ctx := context.Background()
-	repo, events := ordersvc.NewMemRepository(), &recorder{}
-	svc := newService(repo, events)
-	o, _, _ := svc.CreateOrder(ctx, keyboard)
+	r := newReplica(t, docstore.NewMemory(), &recorder{}, &clock{t: slot0}, 0)
+	o, _, _ := r.svc.CreateOrder(ctx, keyboard)
 
 	paid := ordersvc.PaymentOutcome{OrderID: o.ID, PaymentID: "p1", Paid: true}
 	for range 3 {
-		if err := svc.ApplyPayment(ctx, paid); err != nil {
+		if err := r.svc.ApplyPayment(ctx, paid); err != nil {
 			t.Fatal(err)
 		}
 	}
 	stale := ordersvc.PaymentOutcome{OrderID: o.ID, PaymentID: "p2", Paid: false, Reason: "late"}
-	if err := svc.ApplyPayment(ctx, stale); err != nil {
+	if err := r.svc.ApplyPayment(ctx, stale); err != nil {
 		t.Fatal(err)
 	}
-	have, _ := repo.Get(ctx, o.ID)
-	if have.Status != ordersvc.Success || have.PaymentStatus != ordersvc.Paid || have.PaymentID != "p1" {
-		t.Errorf("want Success/Paid by p1, have %s/%s by %s", have.Status, have.PaymentStatus, have.PaymentID)
-	}
-	if !have.NextPublishAt.IsZero() {
-		t.Error("a paid order is still scheduled for redelivery")
+	have, _ := r.repo.Get(ctx, o.ID)
+	if have.Status != ordersvc.Success || have.PaymentStatus != ordersvc.Paid || have.PaymentID != "p1" || have.Version != 1 {
+		t.Errorf("want Success/Paid by p1 at version 1, have %s/%s by %s at %d", have.Status, have.PaymentStatus, have.PaymentID, have.Version)
 	}
 }
 
 func TestCancelledPendingOrderPaidLaterIsRefunded(t *testing.T) {
 	ctx := context.Background()
-	repo, events := ordersvc.NewMemRepository(), &recorder{}
-	svc := newService(repo, events)
-	o, _, _ := svc.CreateOrder(ctx, keyboard)
-	if _, err := svc.SetStatus(ctx, o.ID, ordersvc.Cancelled); err != nil {
+	c, events := &clock{t: slot0}, &recorder{}
+	r := newReplica(t, docstore.NewMemory(), events, c, 0)
+	o, _, _ := r.svc.CreateOrder(ctx, keyboard)
+	if _, err := r.svc.SetStatus(ctx, o.ID, ordersvc.Cancelled); err != nil {
 		t.Fatal(err)
 	}
-	if err := svc.ApplyPayment(ctx, ordersvc.PaymentOutcome{OrderID: o.ID, PaymentID: "p1", Paid: true}); err != nil {
+	if err := r.svc.ApplyPayment(ctx, ordersvc.PaymentOutcome{OrderID: o.ID, PaymentID: "p1", Paid: true}); err != nil {
 		t.Fatal(err)
 	}
-	have, _ := repo.Get(ctx, o.ID)
+	have, _ := r.repo.Get(ctx, o.ID)
 	if have.Status != ordersvc.Cancelled || have.PaymentStatus != ordersvc.Refunding {
 		t.Errorf("want Cancelled/Refunding, have %s/%s", have.Status, have.PaymentStatus)
 	}
 	if _, cancelled := events.counts(); cancelled != 1 {
 		t.Errorf("want 1 orders.cancelled asking for the refund, have %d", cancelled)
 	}
-	if err := svc.ApplyRefund(ctx, o.ID, ""); err != nil {
+	// Unanswered, the refund is asked for again.
+	sweepUntil(t, c, slot0.Add(5*time.Second), r)
+	if _, cancelled := events.counts(); cancelled < 2 {
+		t.Errorf("want the refund asked for again, have %d orders.cancelled", cancelled)
+	}
+	if err := r.svc.ApplyRefund(ctx, o.ID, ""); err != nil {
 		t.Fatal(err)
 	}
-	have, _ = repo.Get(ctx, o.ID)
-	if have.PaymentStatus != ordersvc.Refunded || !have.NextPublishAt.IsZero() {
-		t.Errorf("want Refunded and nothing awaited, have %s, next publish %v", have.PaymentStatus, have.NextPublishAt)
+	have, _ = r.repo.Get(ctx, o.ID)
+	if have.PaymentStatus != ordersvc.Refunded {
+		t.Errorf("want Refunded, have %s", have.PaymentStatus)
+	}
+	_, before := events.counts()
+	sweepUntil(t, c, slot0.Add(60*time.Second), r)
+	if _, after := events.counts(); after != before {
+		t.Errorf("a refunded order is still asked a refund for: %d times", after-before)
 	}
 }
 
-func TestTwoReplicasRedeliverADueOrderOnce(t *testing.T) {
+// A cancel on one replica and the payment's outcome on another, at once:
+// whichever comes second starts from what the first did, so the cancel the
+// client was told of holds, and a paid order is refunded.
+func TestACancelRacingThePaymentOnAnotherReplicaHolds(t *testing.T) {
 	ctx := context.Background()
-	repo, events := ordersvc.NewMemRepository(), &recorder{}
-	a, b := newService(repo, events), newService(repo, events)
-	o, _, _ := a.CreateOrder(ctx, keyboard)
-	stored, _ := repo.Get(ctx, o.ID)
-
-	var wg sync.WaitGroup
-	for _, svc := range []*ordersvc.OrderService{a, b} {
+	for round := range 20 {
+		db, c := docstore.NewMemory(), &clock{t: slot0}
+		a := newReplica(t, db, &recorder{}, c, 0)
+		b := newReplica(t, db, &recorder{}, c, 1)
+		o, _, err := a.svc.CreateOrder(ctx, keyboard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.repo.Get(ctx, o.ID); err != nil { // b knows the order, as it was
+			t.Fatal(err)
+		}
+		var cancel ordersvc.Order
+		var wg sync.WaitGroup
 		wg.Go(func() {
-			if _, err := svc.Redeliver(ctx, stored); err != nil {
+			var err error
+			if cancel, err = a.svc.SetStatus(ctx, o.ID, ordersvc.Cancelled); err != nil {
 				t.Error(err)
 			}
 		})
-	}
-	wg.Wait()
-	if created, _ := events.counts(); created != 2 { // the first publish and one redelivery
-		t.Errorf("want 2 orders.created, have %d", created)
-	}
-	have, _ := repo.Get(ctx, o.ID)
-	if have.PublishAttempts != 1 {
-		t.Errorf("want 1 redelivery attempt recorded, have %d", have.PublishAttempts)
+		wg.Go(func() {
+			if err := b.svc.ApplyPayment(ctx, ordersvc.PaymentOutcome{OrderID: o.ID, PaymentID: "p1", Paid: true}); err != nil {
+				t.Error(err)
+			}
+		})
+		wg.Wait()
+		have, _ := newStore(t, db).Get(ctx, o.ID)
+		if cancel.Status != ordersvc.Cancelled || have.Status != ordersvc.Cancelled || have.PaymentStatus != ordersvc.Refunding {
+			t.Fatalf("round %d: the cancel answered %s/%s; want the order Cancelled/Refunding, have %s/%s",
+				round, cancel.Status, cancel.PaymentStatus, have.Status, have.PaymentStatus)
+		}
 	}
 }
 
 func TestConcurrentRequestsWithOneKeyMakeOneOrderAcrossReplicas(t *testing.T) {
 	ctx := context.Background()
-	repo, err := ordersvc.NewMongoRepository(ctx, testenv.Mongo(t, testenv.FerretDB(t)).Database("orders"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	replicas := []*ordersvc.OrderService{newService(repo, &recorder{}), newService(repo, &recorder{})}
+	db := mongostore.New(testenv.Mongo(t, testenv.FerretDB(t)).Database("orders"))
+	c := &clock{t: time.Now().UTC()}
+	replicas := []replica{newReplica(t, db, &recorder{}, c, 0), newReplica(t, db, &recorder{}, c, 1)}
 	n := keyboard
 	n.IdempotencyKey = "double-click"
 	ids := make(chan string, 8)
 	var wg sync.WaitGroup
 	for i := range cap(ids) {
 		wg.Go(func() {
-			o, _, err := replicas[i%2].CreateOrder(ctx, n)
+			o, _, err := replicas[i%2].svc.CreateOrder(ctx, n)
 			if err != nil {
 				t.Error(err)
 			}
@@ -234,7 +337,7 @@ func TestConcurrentRequestsWithOneKeyMakeOneOrderAcrossReplicas(t *testing.T) {
 			t.Errorf("want every request answered with order %s, have %s", first, id)
 		}
 	}
-	page, err := replicas[0].ListOrders(ctx, n.UserID, "", 0)
+	page, err := replicas[0].svc.ListOrders(ctx, n.UserID, "", 0)
 	if err != nil || len(page.Orders) != 1 {
 		t.Errorf("want 1 order, have %d (%v)", len(page.Orders), err)
 	}

@@ -68,8 +68,6 @@ func ErrorToHTTP(err error) *httperr.Error {
 		return httperr.New(http.StatusBadRequest, "invalid_cursor", "The cursor is not one this API returned.")
 	case errors.Is(err, ErrIdempotencyKeyReused):
 		return httperr.New(http.StatusUnprocessableEntity, "idempotency_key_reused", "This Idempotency-Key was already used by this user with a different request.")
-	case errors.Is(err, ErrInProgress):
-		return httperr.New(http.StatusConflict, "idempotency_key_in_progress", "A request with this Idempotency-Key is still being processed; retry shortly.")
 	case errors.Is(err, ErrConflict):
 		return httperr.New(http.StatusConflict, "concurrent_update", "The order changed while it was being updated; try again.")
 	case errors.Is(err, ErrUnavailable):

@@ -10,6 +10,7 @@ import (
 	"github.com/go-kit/log"
 	"github.com/oklog/run"
 
+	"github.com/orderflow/orderflow/internal/docstore/mongostore"
 	"github.com/orderflow/orderflow/internal/platform"
 	"github.com/orderflow/orderflow/transport/httperr"
 	"github.com/orderflow/orderflow/transport/pubsub"
@@ -25,6 +26,7 @@ type Config struct {
 	Redis           platform.RedisConfig
 	ClaimTTL        time.Duration
 	ChargeLease     time.Duration
+	DebugAddr       string
 	ShutdownTimeout time.Duration
 }
 
@@ -35,6 +37,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	c.Redis.RegisterFlags(fs)
 	fs.DurationVar(&c.ClaimTTL, "claim.ttl", 10*time.Minute, "how long an event stays claimed by the replica that handles it")
 	fs.DurationVar(&c.ChargeLease, "charge.lease", 30*time.Second, "how long a replica may take over a charge or refund before another may take it over")
+	platform.RegisterDebugFlag(fs, &c.DebugAddr)
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown.timeout", 10*time.Second, "how long in-flight requests may take to finish at shutdown")
 }
 
@@ -55,9 +58,12 @@ func Run(ctx context.Context, cfg Config, logger log.Logger) error {
 	}
 	defer rdb.Close()
 
-	repo := NewMongoRepository(mongoClient.Database(cfg.Mongo.Database))
+	repo, err := NewStore(ctx, mongostore.New(mongoClient.Database(cfg.Mongo.Database)))
+	if err != nil {
+		return err
+	}
 	m := platform.NewMetrics("paymentsvc")
-	svc := NewService(repo, DemoCharger{}, NewEventPublisher(pubsub.NewPublisher(rdb)), cfg.ChargeLease, logger)
+	svc := NewService(repo, DemoCharger{}, NewEventPublisher(pubsub.NewPublisher(rdb)), cfg.ChargeLease, platform.ReplicaName(), logger)
 	consumer := pubsub.NewConsumer(rdb, MakeEventHandlers(svc), log.With(logger, "component", "subscriber"),
 		pubsub.ClaimEvents("paymentsvc", cfg.ClaimTTL),
 		pubsub.Instrument(m.Counter("messages_total", "Order events received, by channel and result.", "channel", "result")))
@@ -73,6 +79,10 @@ func Run(ctx context.Context, cfg Config, logger log.Logger) error {
 
 	var g run.Group
 	ctx = platform.AddContext(ctx, &g)
+	if err := platform.AddDebugServer(&g, cfg.DebugAddr, EnvPrefix, logger); err != nil {
+		ln.Close()
+		return err
+	}
 	platform.AddServer(&g, platform.NewServer(mux), ln, cfg.ShutdownTimeout, logger)
 	g.Add(func() error { return consumer.Run(ctx) }, func(error) {})
 	return g.Run()

@@ -12,23 +12,22 @@ import (
 	"github.com/go-kit/log"
 	"go.mongodb.org/mongo-driver/v2/bson"
 
+	"github.com/orderflow/orderflow/internal/docstore"
 	"github.com/orderflow/orderflow/internal/platform"
 )
 
-// Status is where a payment is.
+// Status is what became of a payment.
 type Status string
 
-// Payment statuses. Charging and Refunding are held under a lease by the
-// replica calling the payment provider; Declined and Refunded are final.
+// Payment statuses.
 const (
-	Charging  Status = "Charging"
-	Paid      Status = "Paid"
-	Declined  Status = "Declined"
-	Refunding Status = "Refunding"
-	Refunded  Status = "Refunded"
+	Paid     Status = "Paid"
+	Declined Status = "Declined"
+	Refunded Status = "Refunded"
 )
 
-// Payment is the one payment of an order.
+// Payment is the one payment of an order: the provider's answer, as
+// recorded, and whether it was refunded since.
 type Payment struct {
 	ID            string
 	OrderID       string
@@ -39,17 +38,12 @@ type Payment struct {
 	Status        Status
 	Reason        string
 	CorrelationID string
-	// LeaseUntil is when the replica working on a Charging or Refunding
-	// payment loses it to another; zero in the other statuses.
-	LeaseUntil time.Time
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	CreatedAt     time.Time
+	RefundedAt    time.Time // zero unless Refunded
 }
 
 // Paid reports whether the order was charged (and maybe refunded since).
-func (p Payment) Paid() bool {
-	return p.Status == Paid || p.Status == Refunding || p.Status == Refunded
-}
+func (p Payment) Paid() bool { return p.Status == Paid || p.Status == Refunded }
 
 // ChargeRequest asks for an order to be charged.
 type ChargeRequest struct {
@@ -63,7 +57,7 @@ type ChargeRequest struct {
 
 // Charger charges and refunds. A real payment provider replaces DemoCharger
 // behind it. It must treat the order id as an idempotency key: a replica that
-// crashes between calling it and recording the answer leaves the payment's
+// dies between calling it and recording the answer leaves its attempt's
 // lease to run out, and the next replica calls it again for the same order.
 type Charger interface {
 	Charge(ctx context.Context, r ChargeRequest) (paid bool, reason string, err error)
@@ -85,27 +79,58 @@ func (DemoCharger) Charge(_ context.Context, r ChargeRequest) (bool, string, err
 // Refund implements Charger.
 func (DemoCharger) Refund(context.Context, Payment) error { return nil }
 
-// Repository stores payments, at most one per order.
+// Work is what an attempt calls the provider for.
+type Work string
+
+// Works.
+const (
+	ChargeWork Work = "charge"
+	RefundWork Work = "refund"
+)
+
+// Attempt is a replica's claim on calling the provider for an order, until
+// its lease runs out. Attempts are numbered from 1; claiming number n
+// succeeds once, so at most one replica holds a live lease on an order's
+// work at a time.
+type Attempt struct {
+	OrderID    string
+	Work       Work
+	N          int
+	Replica    string
+	At         time.Time
+	LeaseUntil time.Time
+}
+
+// Repository stores payments. Nothing in it changes once written: an
+// attempt, a payment and a refund are each stored once under a key that
+// names them.
 type Repository interface {
-	// Create stores a new payment, or returns ErrDuplicate when the order has one.
-	Create(ctx context.Context, p Payment) error
-	// GetByOrder returns the payment of an order, or ErrNotFound.
-	GetByOrder(ctx context.Context, orderID string) (Payment, error)
-	// Update replaces the status, reason, lease and update time of the
-	// stored payment with p's if it still has the status and lease of from,
-	// else it returns ErrConflict.
-	Update(ctx context.Context, p Payment, from Payment) error
+	// Claim stores the attempt, or returns ErrDuplicate when its number
+	// is taken.
+	Claim(ctx context.Context, a Attempt) error
+	// Attempt returns attempt n of the work on the order, or ErrNotFound.
+	Attempt(ctx context.Context, orderID string, work Work, n int) (Attempt, error)
+	// Record stores the payment of an order, or returns ErrDuplicate when
+	// the order has one.
+	Record(ctx context.Context, p Payment) error
+	// RecordRefund stores that the payment of an order was refunded, or
+	// returns ErrDuplicate when that is stored already.
+	RecordRefund(ctx context.Context, orderID, correlationID string, at time.Time) error
+	// Payment returns the payment of an order, Refunded once its refund is
+	// recorded, or ErrNotFound.
+	Payment(ctx context.Context, orderID string) (Payment, error)
 }
 
 // Repository errors.
 var (
 	ErrNotFound  = errors.New("payment not found")
-	ErrDuplicate = errors.New("order already has a payment")
-	ErrConflict  = errors.New("payment changed concurrently")
+	ErrDuplicate = errors.New("already stored")
+	// ErrUnavailable wraps failures to reach the store.
+	ErrUnavailable = docstore.ErrUnavailable
 )
 
-// ErrBusy means another replica holds the payment's lease. The message is
-// dropped: ordersvc asks again until it hears the outcome.
+// ErrBusy means another replica holds the lease on the order's work. The
+// message is dropped: ordersvc asks again until it hears the outcome.
 var ErrBusy = errors.New("another replica is working on this payment")
 
 // Events reports payments to ordersvc. Each method returns how many
@@ -117,22 +142,24 @@ type Events interface {
 
 // Service charges orders and refunds cancelled ones. Handling is idempotent
 // per order: a repeated request republishes the recorded outcome. Work on one
-// order is serialised inside the process; across replicas a lease in the
-// payment record keeps a second replica from calling the provider while the
-// first one is.
+// order is serialised inside the process; across replicas, the numbered
+// attempts keep a second replica from calling the provider while the first
+// one may.
 type Service struct {
 	repo    Repository
 	charger Charger
 	events  Events
 	lease   time.Duration
+	replica string
 	logger  log.Logger
 	locks   platform.KeyedLocks
 }
 
-// NewService returns a Service whose calls to the charger hold a payment for
-// at most lease before another replica may take it over.
-func NewService(repo Repository, charger Charger, events Events, lease time.Duration, logger log.Logger) *Service {
-	return &Service{repo: repo, charger: charger, events: events, lease: lease, logger: logger}
+// NewService returns a Service whose calls to the charger hold an order for
+// at most lease before another replica may take it over; replica names this
+// process in the attempts it claims.
+func NewService(repo Repository, charger Charger, events Events, lease time.Duration, replica string, logger log.Logger) *Service {
+	return &Service{repo: repo, charger: charger, events: events, lease: lease, replica: replica, logger: logger}
 }
 
 func now() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }
@@ -142,39 +169,44 @@ func now() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }
 func (s *Service) Charge(ctx context.Context, r ChargeRequest) error {
 	defer s.locks.Lock(r.OrderID)()
 	logger := log.With(s.logger, "order_id", r.OrderID, "correlation_id", r.CorrelationID)
-	logger.Log("msg", "payment request received", "product_id", r.ProductID, "amount", r.Amount)
+	logger.Log("msg", "payment request received", "product_id", r.ProductID, "amount_sen", r.Amount)
 
-	p, err := s.repo.GetByOrder(ctx, r.OrderID)
-	switch {
-	case errors.Is(err, ErrNotFound):
-		p, err = s.create(ctx, r)
-	case err == nil && p.Status == Charging: // its charger crashed, or is slow
-		p, err = s.acquire(ctx, p, Charging)
+	recorded := func(ctx context.Context) (Payment, bool, error) {
+		p, err := s.repo.Payment(ctx, r.OrderID)
+		if errors.Is(err, ErrNotFound) {
+			return Payment{}, false, nil
+		}
+		return p, err == nil, err
 	}
+	a, p, err := s.claim(ctx, r.OrderID, ChargeWork, recorded)
 	if err != nil {
 		return err
 	}
-
-	if p.Status == Charging {
-		callCtx, cancel := s.withinLease(ctx, p)
-		defer cancel()
-		paid, reason, err := s.charger.Charge(callCtx, ChargeRequest{
-			OrderID: p.OrderID, UserID: p.UserID, ProductID: p.ProductID,
-			Amount: p.Amount, Currency: p.Currency, CorrelationID: p.CorrelationID,
-		})
+	if a.N > 0 {
+		callCtx, cancel := s.withinLease(ctx, a)
+		paid, reason, err := s.charger.Charge(callCtx, r)
+		cancel()
 		if err != nil {
 			return fmt.Errorf("charge: %w", err)
 		}
-		outcome := Declined
-		if paid {
-			outcome, reason = Paid, ""
+		p = Payment{
+			ID: bson.NewObjectID().Hex(), OrderID: r.OrderID, UserID: r.UserID, ProductID: r.ProductID,
+			Amount: r.Amount, Currency: r.Currency, Status: Declined, Reason: reason,
+			CorrelationID: r.CorrelationID, CreatedAt: now(),
 		}
-		if p, err = s.release(ctx, p, outcome, reason); err != nil {
+		if paid {
+			p.Status, p.Reason = Paid, ""
+		}
+		err = s.keep(ctx, a, func(ctx context.Context) error { return s.repo.Record(ctx, p) })
+		if errors.Is(err, ErrDuplicate) { // an attempt that took over from this one recorded first
+			p, _, err = recorded(ctx)
+		}
+		if err != nil {
 			return err
 		}
-		logger.Log("msg", "payment recorded", "payment_id", p.ID, "status", p.Status, "reason", p.Reason)
+		logger.Log("msg", "payment recorded", "payment_id", p.ID, "payment_status", p.Status, "reason", p.Reason, "attempt", a.N)
 	} else {
-		logger.Log("msg", "payment already recorded; publishing its outcome again", "payment_id", p.ID, "status", p.Status)
+		logger.Log("msg", "payment already recorded; publishing its outcome again", "payment_id", p.ID, "payment_status", p.Status)
 	}
 
 	n, err := s.events.PaymentProcessed(ctx, p)
@@ -185,63 +217,6 @@ func (s *Service) Charge(ctx context.Context, r ChargeRequest) error {
 	return nil
 }
 
-// create records a new payment, Charging under this replica's lease.
-func (s *Service) create(ctx context.Context, r ChargeRequest) (Payment, error) {
-	t := now()
-	p := Payment{
-		ID: bson.NewObjectID().Hex(), OrderID: r.OrderID, UserID: r.UserID, ProductID: r.ProductID,
-		Amount: r.Amount, Currency: r.Currency, Status: Charging, CorrelationID: r.CorrelationID,
-		LeaseUntil: t.Add(s.lease), CreatedAt: t, UpdatedAt: t,
-	}
-	switch err := s.repo.Create(ctx, p); {
-	case errors.Is(err, ErrDuplicate): // another replica created it first
-		return Payment{}, ErrBusy
-	case err != nil:
-		return Payment{}, err
-	}
-	return p, nil
-}
-
-// acquire moves p to status (Charging or Refunding) under a fresh lease of
-// this replica, unless another replica holds an unexpired lease on it.
-func (s *Service) acquire(ctx context.Context, p Payment, status Status) (Payment, error) {
-	t := now()
-	if p.Status == status && t.Before(p.LeaseUntil) {
-		return Payment{}, ErrBusy
-	}
-	next := p
-	next.Status, next.LeaseUntil, next.UpdatedAt = status, t.Add(s.lease), t
-	return s.swap(ctx, next, p)
-}
-
-// swap stores next in place of p, unless another replica changed p since:
-// then ErrBusy.
-func (s *Service) swap(ctx context.Context, next, p Payment) (Payment, error) {
-	switch err := s.repo.Update(ctx, next, p); {
-	case errors.Is(err, ErrConflict):
-		return Payment{}, ErrBusy
-	case err != nil:
-		return Payment{}, err
-	}
-	return next, nil
-}
-
-// withinLease bounds a call to the charger by the lease on p, less a margin
-// for the clocks of replicas that disagree a little: a call that outlives the
-// lease could overlap another replica's.
-func (s *Service) withinLease(ctx context.Context, p Payment) (context.Context, context.CancelFunc) {
-	return context.WithDeadline(ctx, p.LeaseUntil.Add(-s.lease/5))
-}
-
-// release records the outcome of a leased payment and ends the lease. When
-// the lease ran out and another replica took the payment over, that replica
-// records the outcome and this one reports ErrBusy.
-func (s *Service) release(ctx context.Context, p Payment, status Status, reason string) (Payment, error) {
-	next := p
-	next.Status, next.Reason, next.LeaseUntil, next.UpdatedAt = status, reason, time.Time{}, now()
-	return s.swap(ctx, next, p)
-}
-
 // Refund refunds the payment of a cancelled order unless it was refunded
 // before, and publishes the refund either way.
 func (s *Service) Refund(ctx context.Context, orderID, correlationID string) error {
@@ -249,28 +224,39 @@ func (s *Service) Refund(ctx context.Context, orderID, correlationID string) err
 	logger := log.With(s.logger, "order_id", orderID, "correlation_id", correlationID)
 	logger.Log("msg", "refund request received")
 
-	p, err := s.repo.GetByOrder(ctx, orderID)
+	p, err := s.repo.Payment(ctx, orderID)
 	if err != nil {
 		return err
 	}
-	switch p.Status {
-	case Paid, Refunding:
-		if p, err = s.acquire(ctx, p, Refunding); err != nil {
+	if p.Status == Declined {
+		return fmt.Errorf("payment %s was declined: nothing to refund", p.ID)
+	}
+	refunded := func(ctx context.Context) (Payment, bool, error) {
+		p, err := s.repo.Payment(ctx, orderID)
+		return p, err == nil && p.Status == Refunded, err
+	}
+	a := Attempt{}
+	if p.Status != Refunded {
+		if a, p, err = s.claim(ctx, orderID, RefundWork, refunded); err != nil {
 			return err
 		}
-		callCtx, cancel := s.withinLease(ctx, p)
-		defer cancel()
-		if err := s.charger.Refund(callCtx, p); err != nil {
+	}
+	if a.N > 0 {
+		callCtx, cancel := s.withinLease(ctx, a)
+		err := s.charger.Refund(callCtx, p)
+		cancel()
+		if err != nil {
 			return fmt.Errorf("refund: %w", err)
 		}
-		if p, err = s.release(ctx, p, Refunded, p.Reason); err != nil {
+		at := now()
+		err = s.keep(ctx, a, func(ctx context.Context) error { return s.repo.RecordRefund(ctx, orderID, correlationID, at) })
+		if err != nil && !errors.Is(err, ErrDuplicate) {
 			return err
 		}
-		logger.Log("msg", "payment refunded", "payment_id", p.ID)
-	case Refunded:
+		p.Status, p.RefundedAt = Refunded, at
+		logger.Log("msg", "payment refunded", "payment_id", p.ID, "attempt", a.N)
+	} else {
 		logger.Log("msg", "payment already refunded; publishing the refund again", "payment_id", p.ID)
-	default:
-		return fmt.Errorf("payment is %s: nothing to refund", p.Status)
 	}
 	n, err := s.events.PaymentRefunded(ctx, p)
 	if err != nil {
@@ -278,4 +264,71 @@ func (s *Service) Refund(ctx context.Context, orderID, correlationID string) err
 	}
 	logger.Log("msg", "refund published", "channel", "payments.refunded", "receivers", n)
 	return nil
+}
+
+// claim claims the next attempt at work on the order for this replica. It
+// returns the attempt, or, when done says the work is done already, a zero
+// attempt and what done read; ErrBusy while another replica's attempt holds
+// a live lease.
+func (s *Service) claim(ctx context.Context, orderID string, work Work, done func(context.Context) (Payment, bool, error)) (Attempt, Payment, error) {
+	for n := 1; ; n++ {
+		t := now()
+		a := Attempt{OrderID: orderID, Work: work, N: n, Replica: s.replica, At: t, LeaseUntil: t.Add(s.lease)}
+		err := s.repo.Claim(ctx, a)
+		if err != nil && !errors.Is(err, ErrDuplicate) {
+			return Attempt{}, Payment{}, err
+		}
+		// Taken, or taken over from an attempt whose holder may have
+		// finished since it was read: the work may be done.
+		if err != nil || n > 1 {
+			if p, ok, err := done(ctx); err != nil || ok {
+				return Attempt{}, p, err
+			}
+		}
+		if err == nil {
+			if n > 1 {
+				s.logger.Log("msg", "work taken over from an attempt whose lease ran out", "order_id", orderID, "work", work, "attempt", n)
+			}
+			return a, Payment{}, nil
+		}
+		prev, err := s.repo.Attempt(ctx, orderID, work, n)
+		if err != nil {
+			return Attempt{}, Payment{}, err
+		}
+		if t.Before(prev.LeaseUntil) {
+			// A live lease: the holder's, unless a later attempt exists.
+			switch _, err := s.repo.Attempt(ctx, orderID, work, n+1); {
+			case errors.Is(err, ErrNotFound):
+				return Attempt{}, Payment{}, ErrBusy
+			case err != nil:
+				return Attempt{}, Payment{}, err
+			}
+		}
+	}
+}
+
+// keep calls write until it succeeds, fails for good, or the attempt's
+// lease runs out: an answer of the provider is worth waiting for the store,
+// since once the lease has run out another replica may ask the provider
+// again.
+func (s *Service) keep(ctx context.Context, a Attempt, write func(context.Context) error) error {
+	for {
+		err := write(ctx)
+		if err == nil || !errors.Is(err, ErrUnavailable) || !now().Before(a.LeaseUntil) {
+			return err
+		}
+		s.logger.Log("msg", "the store is unavailable; recording again", "order_id", a.OrderID, "work", a.Work, "err", err)
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// withinLease bounds a call to the charger by the lease of a, less a margin
+// for the clocks of replicas that disagree a little: a call that outlives the
+// lease could overlap another replica's.
+func (s *Service) withinLease(ctx context.Context, a Attempt) (context.Context, context.CancelFunc) {
+	return context.WithDeadline(ctx, a.LeaseUntil.Add(-s.lease/5))
 }

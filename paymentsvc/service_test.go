@@ -3,6 +3,7 @@ package paymentsvc_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/go-kit/log"
 	"go.mongodb.org/mongo-driver/v2/bson"
 
+	"github.com/orderflow/orderflow/internal/docstore/mongostore"
 	"github.com/orderflow/orderflow/internal/testenv"
 	"github.com/orderflow/orderflow/paymentsvc"
 )
@@ -61,9 +63,21 @@ func (o *outbox) PaymentRefunded(_ context.Context, p paymentsvc.Payment) (int64
 	return 1, nil
 }
 
-func newRepo(t *testing.T) *paymentsvc.MongoRepository {
+// newRepo returns a Store on a database of its own in the embedded
+// FerretDB; the behaviours tested here hold on MongoDB's semantics, which
+// FerretDB shares for inserts and lookups by _id.
+func newRepo(t *testing.T) *paymentsvc.Store {
+	t.Helper()
 	client := testenv.Mongo(t, testenv.FerretDB(t))
-	return paymentsvc.NewMongoRepository(client.Database("payments"))
+	repo, err := paymentsvc.NewStore(context.Background(), mongostore.New(client.Database("payments")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return repo
+}
+
+func newService(repo paymentsvc.Repository, charger paymentsvc.Charger, events paymentsvc.Events, replica string) *paymentsvc.Service {
+	return paymentsvc.NewService(repo, charger, events, time.Minute, replica, log.NewNopLogger())
 }
 
 func request(product string) paymentsvc.ChargeRequest {
@@ -81,7 +95,7 @@ func TestTheDemoRulePaysProductOneOnly(t *testing.T) {
 
 func TestAnOrderIsChargedOnceHoweverOftenItIsAskedFor(t *testing.T) {
 	charger, events := &countingCharger{}, &outbox{}
-	svc := paymentsvc.NewService(newRepo(t), charger, events, time.Minute, log.NewNopLogger())
+	svc := newService(newRepo(t), charger, events, "r1")
 	r := request("1")
 	var wg sync.WaitGroup
 	for range 5 {
@@ -105,32 +119,85 @@ func TestAnOrderIsChargedOnceHoweverOftenItIsAskedFor(t *testing.T) {
 	}
 }
 
-func TestAPaymentLeftChargingByACrashIsChargedOnTheNextRequest(t *testing.T) {
+func TestAnAttemptLeftByACrashIsTakenOverOnceItsLeaseRunsOut(t *testing.T) {
+	ctx := context.Background()
 	repo := newRepo(t)
 	r := request("1")
-	now := time.Now().UTC().Truncate(time.Millisecond)
-	crashed := paymentsvc.Payment{
-		ID: bson.NewObjectID().Hex(), OrderID: r.OrderID, UserID: r.UserID, ProductID: r.ProductID,
-		Amount: r.Amount, Currency: r.Currency, Status: paymentsvc.Charging,
-		LeaseUntil: now.Add(-time.Second), CreatedAt: now, UpdatedAt: now, // its holder crashed a while ago
-	}
-	if err := repo.Create(context.Background(), crashed); err != nil {
+	t0 := time.Now().UTC().Truncate(time.Millisecond)
+	crashed := paymentsvc.Attempt{OrderID: r.OrderID, Work: paymentsvc.ChargeWork, N: 1, Replica: "dead", At: t0.Add(-time.Minute), LeaseUntil: t0.Add(-time.Second)}
+	if err := repo.Claim(ctx, crashed); err != nil {
 		t.Fatal(err)
 	}
 	charger, events := &countingCharger{}, &outbox{}
-	svc := paymentsvc.NewService(repo, charger, events, time.Minute, log.NewNopLogger())
-	if err := svc.Charge(context.Background(), r); err != nil {
+	if err := newService(repo, charger, events, "r2").Charge(ctx, r); err != nil {
 		t.Fatal(err)
 	}
-	have, err := repo.GetByOrder(context.Background(), r.OrderID)
-	if err != nil || have.Status != paymentsvc.Paid || have.ID != crashed.ID || charger.charges != 1 {
-		t.Errorf("want the claimed payment Paid after 1 charge, have %+v after %d (%v)", have, charger.charges, err)
+	have, err := repo.Payment(ctx, r.OrderID)
+	if err != nil || have.Status != paymentsvc.Paid || charger.charges != 1 {
+		t.Errorf("want the order Paid after 1 charge, have %+v after %d (%v)", have, charger.charges, err)
+	}
+	if a, err := repo.Attempt(ctx, r.OrderID, paymentsvc.ChargeWork, 2); err != nil || a.Replica != "r2" {
+		t.Errorf("want attempt 2 by r2, have %+v (%v)", a, err)
+	}
+}
+
+// flakyStore loses the first records it is asked for, as a store that went
+// away for a moment.
+type flakyStore struct {
+	*paymentsvc.Store
+	mu    sync.Mutex
+	fails int
+}
+
+func (f *flakyStore) Record(ctx context.Context, p paymentsvc.Payment) error {
+	f.mu.Lock()
+	fail := f.fails > 0
+	f.fails--
+	f.mu.Unlock()
+	if fail {
+		return fmt.Errorf("%w: connection refused", paymentsvc.ErrUnavailable)
+	}
+	return f.Store.Record(ctx, p)
+}
+
+func TestAnAnswerIsRecordedOnceTheStoreIsBackWithoutAskingTheProviderAgain(t *testing.T) {
+	ctx := context.Background()
+	repo := &flakyStore{Store: newRepo(t), fails: 3}
+	charger, events := &countingCharger{}, &outbox{}
+	r := request("1")
+	if err := newService(repo, charger, events, "r1").Charge(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	if have, err := repo.Payment(ctx, r.OrderID); err != nil || have.Status != paymentsvc.Paid || charger.charges != 1 {
+		t.Errorf("want Paid after 1 charge, have %+v after %d (%v)", have, charger.charges, err)
+	}
+}
+
+func TestTwoReplicasAskedAtOnceChargeOnce(t *testing.T) {
+	ctx := context.Background()
+	repo := newRepo(t)
+	charger := &countingCharger{}
+	replicas := []*paymentsvc.Service{newService(repo, charger, &outbox{}, "r1"), newService(repo, charger, &outbox{}, "r2")}
+	for range 10 {
+		r := request("1")
+		var wg sync.WaitGroup
+		for _, svc := range replicas {
+			wg.Go(func() {
+				if err := svc.Charge(ctx, r); err != nil && !errors.Is(err, paymentsvc.ErrBusy) {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+	}
+	if charger.charges != 10 {
+		t.Errorf("want 10 charges for 10 orders, have %d", charger.charges)
 	}
 }
 
 func TestRefundsHappenOnceAndOnlyForPaidPayments(t *testing.T) {
 	events := &outbox{}
-	svc := paymentsvc.NewService(newRepo(t), paymentsvc.DemoCharger{}, events, time.Minute, log.NewNopLogger())
+	svc := newService(newRepo(t), paymentsvc.DemoCharger{}, events, "r1")
 	ctx := context.Background()
 	paid, declined := request("1"), request("2")
 	for _, r := range []paymentsvc.ChargeRequest{paid, declined} {
@@ -154,9 +221,9 @@ func TestRefundsHappenOnceAndOnlyForPaidPayments(t *testing.T) {
 func TestAReplicaDoesNotChargeWhileAnotherIsCharging(t *testing.T) {
 	repo := newRepo(t)
 	slow := &countingCharger{hold: make(chan struct{})}
-	first := paymentsvc.NewService(repo, slow, &outbox{}, time.Minute, log.NewNopLogger())
+	first := newService(repo, slow, &outbox{}, "r1")
 	other := &countingCharger{}
-	second := paymentsvc.NewService(repo, other, &outbox{}, time.Minute, log.NewNopLogger())
+	second := newService(repo, other, &outbox{}, "r2")
 	r := request("1")
 
 	done := make(chan error)
@@ -184,7 +251,7 @@ func TestAReplicaDoesNotChargeWhileAnotherIsCharging(t *testing.T) {
 
 func TestARefundIsMadeOnceAcrossRepeatedRequests(t *testing.T) {
 	charger := &countingCharger{}
-	svc := paymentsvc.NewService(newRepo(t), charger, &outbox{}, time.Minute, log.NewNopLogger())
+	svc := newService(newRepo(t), charger, &outbox{}, "r1")
 	r := request("1")
 	if err := svc.Charge(context.Background(), r); err != nil {
 		t.Fatal(err)

@@ -132,12 +132,6 @@ const docTemplate = `{
                             "$ref": "#/definitions/Error"
                         }
                     },
-                    "409": {
-                        "description": "a request with this Idempotency-Key is still in progress: retry",
-                        "schema": {
-                            "$ref": "#/definitions/Error"
-                        }
-                    },
                     "413": {
                         "description": "body over 16 KiB",
                         "schema": {
@@ -157,7 +151,13 @@ const docTemplate = `{
                         }
                     },
                     "503": {
-                        "description": "store unavailable",
+                        "description": "store unavailable, or the order service at capacity (Retry-After): nothing was created",
+                        "schema": {
+                            "$ref": "#/definitions/Error"
+                        }
+                    },
+                    "504": {
+                        "description": "the order service did not answer in time: the order may exist; retry with the same Idempotency-Key",
                         "schema": {
                             "$ref": "#/definitions/Error"
                         }

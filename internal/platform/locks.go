@@ -1,22 +1,40 @@
 package platform
 
-import (
-	"hash/fnv"
-	"sync"
-)
+import "sync"
 
-// KeyedLocks serialises work per key (an order id) inside a process, with a
-// fixed set of mutexes: keys that share a mutex wait for each other, which
-// costs a little concurrency and no memory per key.
+// KeyedLocks serialises work per key (an order id, a user) inside a
+// process. Keys that differ never wait for each other; a key's lock is
+// freed when nobody holds or waits for it. The zero value is ready to use.
 type KeyedLocks struct {
-	mu [64]sync.Mutex
+	mu    sync.Mutex
+	locks map[string]*keyedLock
+}
+
+type keyedLock struct {
+	mu   sync.Mutex
+	refs int // holders and waiters
 }
 
 // Lock locks key and returns its unlock.
 func (l *KeyedLocks) Lock(key string) (unlock func()) {
-	h := fnv.New32a()
-	h.Write([]byte(key))
-	m := &l.mu[h.Sum32()%uint32(len(l.mu))]
-	m.Lock()
-	return m.Unlock
+	l.mu.Lock()
+	if l.locks == nil {
+		l.locks = map[string]*keyedLock{}
+	}
+	k := l.locks[key]
+	if k == nil {
+		k = &keyedLock{}
+		l.locks[key] = k
+	}
+	k.refs++
+	l.mu.Unlock()
+	k.mu.Lock()
+	return func() {
+		k.mu.Unlock()
+		l.mu.Lock()
+		if k.refs--; k.refs == 0 {
+			delete(l.locks, key)
+		}
+		l.mu.Unlock()
+	}
 }

@@ -84,3 +84,13 @@ type redisLogger struct{ logger log.Logger }
 func (l redisLogger) Printf(_ context.Context, format string, v ...any) {
 	l.logger.Log("msg", fmt.Sprintf(format, v...))
 }
+
+// ReplicaName names this process among the replicas of a service: the host
+// (a pod's name in Kubernetes, a container's id in compose) and the pid.
+func ReplicaName() string {
+	host, err := os.Hostname()
+	if err != nil {
+		host = "unknown"
+	}
+	return fmt.Sprintf("%s/%d", host, os.Getpid())
+}

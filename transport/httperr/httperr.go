@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 
 	"github.com/go-kit/kit/endpoint"
 	"github.com/go-kit/kit/transport"
@@ -28,6 +29,8 @@ type Error struct {
 	Code    string
 	Message string
 	Fields  map[string]string
+	// RetryAfter, when positive, is the Retry-After header in seconds.
+	RetryAfter int
 }
 
 func (e *Error) Error() string {
@@ -121,6 +124,9 @@ type errorBody struct {
 func Write(w http.ResponseWriter, e *Error) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
+	}
 	w.WriteHeader(e.Status)
 	_ = json.NewEncoder(w).Encode(body{Error: errorBody{Code: e.Code, Message: e.Message, Fields: e.Fields}})
 }
@@ -133,7 +139,40 @@ func Decode(resp *http.Response) *Error {
 	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&b); err != nil || b.Error.Code == "" {
 		return New(resp.StatusCode, "upstream_error", "An upstream service failed.")
 	}
-	return &Error{Status: resp.StatusCode, Code: b.Error.Code, Message: b.Error.Message, Fields: b.Error.Fields}
+	retry, _ := strconv.Atoi(resp.Header.Get("Retry-After"))
+	return &Error{Status: resp.StatusCode, Code: b.Error.Code, Message: b.Error.Message, Fields: b.Error.Fields, RetryAfter: max(retry, 0)}
+}
+
+// Overloaded is the answer to a request beyond what a server admits at once.
+var Overloaded = &Error{
+	Status: http.StatusServiceUnavailable, Code: "overloaded", RetryAfter: 1,
+	Message: "The service is at capacity; nothing was done: retry in a second.",
+}
+
+// LimitInFlight serves at most max requests of next at once; up to queue
+// more wait for their turn, in the order they came, and the others are
+// answered at once with Overloaded, before they do anything. Work in hand
+// finishes first: under a flood, the requests admitted finish in their time
+// instead of all timing out.
+func LimitInFlight(max, queue int, next http.Handler) http.Handler {
+	slots := make(chan struct{}, max)
+	admitted := make(chan struct{}, max+queue)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case admitted <- struct{}{}:
+		default:
+			Write(w, Overloaded)
+			return
+		}
+		defer func() { <-admitted }()
+		select {
+		case slots <- struct{}{}:
+		case <-r.Context().Done():
+			return
+		}
+		defer func() { <-slots }()
+		next.ServeHTTP(w, r)
+	})
 }
 
 // NotFound answers unknown routes.

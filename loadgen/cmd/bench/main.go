@@ -42,6 +42,7 @@ type config struct {
 	poll        time.Duration
 	drain       time.Duration
 	jsonOut     bool
+	profile     string
 }
 
 // result is one measured run.
@@ -84,9 +85,10 @@ func run() error {
 	fs.IntVar(&cfg.grow, "grow", 100_000, "orders stored before the growth run (0: no growth run)")
 	fs.IntVar(&cfg.growC, "grow.c", 64, "concurrency of the fill; the growth run itself uses the sweep's middle concurrency")
 	fs.IntVar(&cfg.listUsers, "list.users", 200, "users whose 50 orders the growth run lists, one request each")
-	fs.DurationVar(&cfg.poll, "poll", 10*time.Millisecond, "how often each order's status is asked until final")
+	fs.DurationVar(&cfg.poll, "poll", 5*time.Millisecond, "when an order's status is first asked; each wait after doubles, up to 200ms")
 	fs.DurationVar(&cfg.drain, "drain", 30*time.Second, "how long orders may still settle after the load")
 	fs.BoolVar(&cfg.jsonOut, "json", false, "print the results as JSON")
+	fs.StringVar(&cfg.profile, "profile", "", "folder to save a CPU profile of each service into, taken during each measured run")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		if err == flag.ErrHelp {
 			return nil
@@ -159,7 +161,7 @@ func measure(ctx context.Context, cfg config, bin, dir string, c, stored int, li
 	defer s.stop()
 	base := loadgen.Config{
 		BaseURL: s.gatewayURL, Users: 100, Products: []loadgen.Weighted{{ProductID: "1", Weight: 9}, {ProductID: "2", Weight: 1}},
-		IdempotencyKeys: true, Poll: cfg.poll, Drain: cfg.drain,
+		IdempotencyKeys: true, Poll: cfg.poll, PollMax: 200 * time.Millisecond, Drain: cfg.drain,
 	}
 	if stored > 0 {
 		progress(fmt.Sprintf("filling a fresh store with %d orders at concurrency %d", stored, cfg.growC))
@@ -191,7 +193,18 @@ func measure(ctx context.Context, cfg config, bin, dir string, c, stored int, li
 	load := base
 	load.Concurrency, load.Duration, load.UserPrefix, load.Processes = c, cfg.duration, "load-", s.processes
 	load.Progress = progressWriter{every: 5}
+	profiled := make(chan error, 1)
+	if cfg.profile != "" {
+		go func() {
+			profiled <- s.profile(ctx, filepath.Join(cfg.profile, fmt.Sprintf("%s-c%d", name, c)), cfg.duration*3/4)
+		}()
+	} else {
+		profiled <- nil
+	}
 	rep, err := loadgen.Run(ctx, load)
+	if perr := <-profiled; perr != nil && err == nil {
+		err = perr
+	}
 	if err != nil {
 		return result{}, err
 	}

@@ -24,6 +24,7 @@ import (
 type stack struct {
 	bin, dir   string
 	gatewayURL string
+	debug      map[string]string // pprof address of each service
 	procs      []*exec.Cmd
 	processes  []loadgen.Process
 	logs       *os.File
@@ -49,8 +50,8 @@ func startStack(bin, dir string) (*stack, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &stack{bin: bin, dir: dir, logs: logs}
-	ports, err := freePorts(5)
+	s := &stack{bin: bin, dir: dir, logs: logs, debug: map[string]string{}}
+	ports, err := freePorts(9)
 	if err != nil {
 		return nil, err
 	}
@@ -58,7 +59,8 @@ func startStack(bin, dir string) (*stack, error) {
 	orders, payments, gateway := "127.0.0.1:"+ports[2], "127.0.0.1:"+ports[3], "127.0.0.1:"+ports[4]
 	s.gatewayURL = "http://" + gateway
 
-	store, err := s.start("devstack", nil, "-services=false", "-data.dir", filepath.Join(dir, "data"), "-mongo.addr", mongo, "-redis.addr", redis)
+	s.debug["store"] = "127.0.0.1:" + ports[8]
+	store, err := s.start("devstack", nil, "-stores.only", "-debug.addr", s.debug["store"], "-data.dir", filepath.Join(dir, "data"), "-mongo.addr", mongo, "-redis.addr", redis)
 	if err != nil {
 		return nil, err
 	}
@@ -72,16 +74,17 @@ func startStack(bin, dir string) (*stack, error) {
 	}
 
 	mongoURI, redisURL := "mongodb://"+mongo, "redis://"+redis+"/0"
-	for _, svc := range []struct {
-		name string
-		env  []string
-		addr string
+	for i, svc := range []struct {
+		name, prefix string
+		env          []string
+		addr         string
 	}{
-		{"ordersvc", []string{"ORDERSVC_HTTP_ADDR=" + orders, "ORDERSVC_MONGO_URI=" + mongoURI, "ORDERSVC_REDIS_URL=" + redisURL}, orders},
-		{"paymentsvc", []string{"PAYMENTSVC_HTTP_ADDR=" + payments, "PAYMENTSVC_MONGO_URI=" + mongoURI, "PAYMENTSVC_REDIS_URL=" + redisURL}, payments},
-		{"gateway", []string{"GATEWAY_HTTP_ADDR=" + gateway, "GATEWAY_ORDERSVC_URL=http://" + orders}, gateway},
+		{"ordersvc", "ORDERSVC", []string{"ORDERSVC_HTTP_ADDR=" + orders, "ORDERSVC_MONGO_URI=" + mongoURI, "ORDERSVC_REDIS_URL=" + redisURL}, orders},
+		{"paymentsvc", "PAYMENTSVC", []string{"PAYMENTSVC_HTTP_ADDR=" + payments, "PAYMENTSVC_MONGO_URI=" + mongoURI, "PAYMENTSVC_REDIS_URL=" + redisURL}, payments},
+		{"gateway", "GATEWAY", []string{"GATEWAY_HTTP_ADDR=" + gateway, "GATEWAY_ORDERSVC_URL=http://" + orders}, gateway},
 	} {
-		cmd, err := s.start(svc.name, svc.env)
+		s.debug[svc.name] = "127.0.0.1:" + ports[5+i]
+		cmd, err := s.start(svc.name, append(svc.env, svc.prefix+"_DEBUG_ADDR="+s.debug[svc.name]))
 		if err != nil {
 			s.stop()
 			return nil, err
@@ -217,4 +220,38 @@ func listLatency(ctx context.Context, base string, users []string) ([]time.Durat
 		out = append(out, time.Since(begin))
 	}
 	return out, nil
+}
+
+// profile saves a CPU profile of every service, taken over d, into dir.
+func (s *stack) profile(ctx context.Context, dir string, d time.Duration) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	errs := make(chan error, len(s.debug))
+	for name, addr := range s.debug {
+		go func() {
+			url := fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", addr, int(d.Seconds()))
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer resp.Body.Close()
+			f, err := os.Create(filepath.Join(dir, name+".pprof"))
+			if err != nil {
+				errs <- err
+				return
+			}
+			_, err = io.Copy(f, resp.Body)
+			f.Close()
+			errs <- err
+		}()
+	}
+	for range s.debug {
+		if err := <-errs; err != nil {
+			return err
+		}
+	}
+	return nil
 }

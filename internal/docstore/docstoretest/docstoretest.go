@@ -1,0 +1,147 @@
+// Package docstoretest is the behaviour every docstore.Database must have,
+// as one suite that each implementation's tests run.
+package docstoretest
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"github.com/orderflow/orderflow/internal/docstore"
+)
+
+type doc struct {
+	ID    string    `bson:"_id"`
+	Name  string    `bson:"name"`
+	N     int       `bson:"n"`
+	At    time.Time `bson:"at"`
+	Items []string  `bson:"items,omitempty"`
+}
+
+type objectDoc struct {
+	ID   bson.ObjectID `bson:"_id"`
+	Name string        `bson:"name"`
+}
+
+// Run runs the suite; newDB returns an empty Database for each test.
+func Run(t *testing.T, newDB func(t *testing.T) docstore.Database) {
+	ctx := context.Background()
+	at := time.Date(2026, 12, 1, 10, 0, 0, 123_456_789, time.UTC)
+
+	t.Run("a document reads back as it was inserted, times in milliseconds", func(t *testing.T) {
+		c := newDB(t).Collection("things")
+		want := doc{ID: "a/1", Name: "one", N: 7, At: at, Items: []string{"x", "y"}}
+		if err := c.Insert(ctx, want); err != nil {
+			t.Fatal(err)
+		}
+		var have doc
+		if err := c.Find(ctx, "a/1", &have); err != nil {
+			t.Fatal(err)
+		}
+		want.At = at.Truncate(time.Millisecond)
+		have.At = have.At.UTC()
+		if !equal(want, have) {
+			t.Errorf("want %+v, have %+v", want, have)
+		}
+	})
+
+	t.Run("an ObjectID _id is found by the ObjectID, not by its text", func(t *testing.T) {
+		c := newDB(t).Collection("things")
+		id := bson.NewObjectID()
+		if err := c.Insert(ctx, objectDoc{ID: id, Name: "o"}); err != nil {
+			t.Fatal(err)
+		}
+		var have objectDoc
+		if err := c.Find(ctx, id, &have); err != nil || have.Name != "o" {
+			t.Errorf("want the document, have %+v (%v)", have, err)
+		}
+		if err := c.Find(ctx, id.Hex(), &have); !errors.Is(err, docstore.ErrNotFound) {
+			t.Errorf("by its hex text: want ErrNotFound, have %v", err)
+		}
+	})
+
+	t.Run("a missing document is ErrNotFound", func(t *testing.T) {
+		var have doc
+		if err := newDB(t).Collection("things").Find(ctx, "nothing", &have); !errors.Is(err, docstore.ErrNotFound) {
+			t.Errorf("want ErrNotFound, have %v", err)
+		}
+	})
+
+	t.Run("an insert of a taken _id is ErrDuplicate and changes nothing", func(t *testing.T) {
+		c := newDB(t).Collection("things")
+		if err := c.Insert(ctx, doc{ID: "k", Name: "first", At: at}); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Insert(ctx, doc{ID: "k", Name: "second", At: at}); !errors.Is(err, docstore.ErrDuplicate) {
+			t.Errorf("want ErrDuplicate, have %v", err)
+		}
+		var have doc
+		if err := c.Find(ctx, "k", &have); err != nil || have.Name != "first" {
+			t.Errorf("want the first document, have %+v (%v)", have, err)
+		}
+	})
+
+	t.Run("of concurrent inserts of one _id exactly one wins", func(t *testing.T) {
+		c := newDB(t).Collection("things")
+		for round := range 5 {
+			id := "race/" + string(rune('a'+round))
+			var wins, dups atomic.Int32
+			var wg sync.WaitGroup
+			for w := range 8 {
+				wg.Go(func() {
+					switch err := c.Insert(ctx, doc{ID: id, N: w, At: at}); {
+					case err == nil:
+						wins.Add(1)
+					case errors.Is(err, docstore.ErrDuplicate):
+						dups.Add(1)
+					default:
+						t.Error(err)
+					}
+				})
+			}
+			wg.Wait()
+			if wins.Load() != 1 || dups.Load() != 7 {
+				t.Errorf("round %d: want 1 winner and 7 duplicates, have %d and %d", round, wins.Load(), dups.Load())
+			}
+		}
+	})
+
+	t.Run("collections are created, listed and dropped with their documents", func(t *testing.T) {
+		db := newDB(t)
+		for range 2 { // creating an existing collection is fine
+			if err := db.CreateCollection(ctx, "a"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := db.Collection("b").Insert(ctx, doc{ID: "1", At: at}); err != nil {
+			t.Fatal(err)
+		}
+		names, err := db.CollectionNames(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		slices.Sort(names)
+		if !slices.Equal(names, []string{"a", "b"}) {
+			t.Errorf("want [a b], have %v", names)
+		}
+		for range 2 { // dropping a missing collection is fine
+			if err := db.DropCollection(ctx, "b"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var have doc
+		if err := db.Collection("b").Find(ctx, "1", &have); !errors.Is(err, docstore.ErrNotFound) {
+			t.Errorf("after the drop: want ErrNotFound, have %v", err)
+		}
+	})
+}
+
+func equal(a, b doc) bool {
+	return a.ID == b.ID && a.Name == b.Name && a.N == b.N && a.At.Equal(b.At) && slices.Equal(a.Items, b.Items)
+}

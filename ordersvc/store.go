@@ -1,0 +1,454 @@
+package ordersvc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	lru "github.com/hashicorp/golang-lru/v2"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/orderflow/orderflow/internal/docstore"
+	"github.com/orderflow/orderflow/internal/platform"
+)
+
+// Store is the Repository on a docstore.Database: MongoDB's in production,
+// one in memory in fast tests, with the same code and so the same
+// behaviour. Its collections, each addressed by _id only:
+//
+//	orders            _id the order id (an ObjectID)   the order as created
+//	order_changes     _id "<orderId>/<version>"         the order after each change
+//	user_orders       _id "<userId>/<n>"                the user's n-th order, a copy as created
+//	idempotency_keys  _id "<userId>/<key>"              the order a key created
+//
+// The latest version of an order is the highest of its changes: numbers
+// are taken one after another, so a reader asks for the next one until it
+// is missing. A user's list works the same way. Each process remembers the
+// latest versions of recent orders and the lengths of recent users' lists,
+// so that it usually asks the store only whether there is a next one.
+type Store struct {
+	orders, changes, lists, keys docstore.Collection
+
+	known *lru.Cache[string, Order]    // latest versions seen, by order id
+	heads *lru.Cache[string, Position] // list lengths seen, by user id
+	locks platform.KeyedLocks          // one list append per user at a time
+}
+
+// Sizes of what a Store remembers: some megabytes.
+const (
+	knownOrders = 20_000
+	knownUsers  = 10_000
+)
+
+// NewStore returns the Store of db, creating its collections.
+func NewStore(ctx context.Context, db docstore.Database) (*Store, error) {
+	// Created now: FerretDB fails some of the concurrent first inserts that
+	// would create a collection.
+	for _, name := range []string{"orders", "order_changes", "user_orders", "idempotency_keys"} {
+		if err := db.CreateCollection(ctx, name); err != nil {
+			return nil, fmt.Errorf("create collection %s: %w", name, err)
+		}
+	}
+	known, _ := lru.New[string, Order](knownOrders)
+	heads, _ := lru.New[string, Position](knownUsers)
+	return &Store{
+		orders:  db.Collection("orders"),
+		changes: db.Collection("order_changes"),
+		lists:   db.Collection("user_orders"),
+		keys:    db.Collection("idempotency_keys"),
+		known:   known,
+		heads:   heads,
+	}, nil
+}
+
+// orderFields are an order's fields as stored, its id aside.
+type orderFields struct {
+	UserID         string    `bson:"userId"`
+	ProductID      string    `bson:"productId"`
+	ProductName    string    `bson:"productName"`
+	AmountSen      int64     `bson:"amountSen"`
+	Currency       string    `bson:"currency"`
+	OrderStatus    string    `bson:"orderStatus"`
+	PaymentStatus  string    `bson:"paymentStatus"`
+	PaymentID      string    `bson:"paymentId,omitempty"`
+	DeclineReason  string    `bson:"declineReason,omitempty"`
+	CorrelationID  string    `bson:"correlationId,omitempty"`
+	CreatedAt      time.Time `bson:"createdAt"`
+	UpdatedAt      time.Time `bson:"updatedAt"`
+	IdempotencyKey string    `bson:"idempotencyKey,omitempty"`
+	RequestHash    string    `bson:"requestHash"`
+}
+
+// orderDoc is an order as created.
+type orderDoc struct {
+	ID     bson.ObjectID `bson:"_id"`
+	Fields orderFields   `bson:",inline"`
+}
+
+// listDoc is a user's n-th order, a copy of it as created.
+type listDoc struct {
+	ID      string        `bson:"_id"` // "<userId>/<n>"
+	OrderID bson.ObjectID `bson:"orderId"`
+	Fields  orderFields   `bson:",inline"`
+}
+
+// changeDoc is an order after one of its changes.
+type changeDoc struct {
+	ID            string    `bson:"_id"` // "<orderId>/<version>"
+	OrderStatus   string    `bson:"orderStatus"`
+	PaymentStatus string    `bson:"paymentStatus"`
+	PaymentID     string    `bson:"paymentId,omitempty"`
+	DeclineReason string    `bson:"declineReason,omitempty"`
+	CorrelationID string    `bson:"correlationId,omitempty"`
+	UpdatedAt     time.Time `bson:"updatedAt"`
+}
+
+// keyDoc is the claim of a user's Idempotency-Key.
+type keyDoc struct {
+	ID          string    `bson:"_id"` // "<userId>/<key>"
+	OrderID     string    `bson:"orderId"`
+	RequestHash string    `bson:"requestHash"`
+	CreatedAt   time.Time `bson:"createdAt"`
+}
+
+// A userId has no "/", so these ids never mix two users' documents.
+func changeID(orderID string, version int) string { return orderID + "/" + strconv.Itoa(version) }
+func listID(userID string, n Position) string {
+	return userID + "/" + strconv.FormatInt(int64(n), 10)
+}
+func keyID(userID, key string) string { return userID + "/" + key }
+
+func fieldsOf(o Order) orderFields {
+	return orderFields{
+		UserID: o.UserID, ProductID: o.ProductID, ProductName: o.ProductName,
+		AmountSen: int64(o.Amount), Currency: Currency,
+		OrderStatus: string(o.Status), PaymentStatus: string(o.PaymentStatus),
+		PaymentID: o.PaymentID, DeclineReason: o.DeclineReason, CorrelationID: o.CorrelationID,
+		CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt,
+		IdempotencyKey: o.IdempotencyKey, RequestHash: o.RequestHash,
+	}
+}
+
+func (f orderFields) order(id string) Order {
+	return Order{
+		ID: id, UserID: f.UserID, ProductID: f.ProductID, ProductName: f.ProductName,
+		Amount: Sen(f.AmountSen), Status: Status(f.OrderStatus), PaymentStatus: PaymentStatus(f.PaymentStatus),
+		PaymentID: f.PaymentID, DeclineReason: f.DeclineReason, CorrelationID: f.CorrelationID,
+		CreatedAt: f.CreatedAt.UTC(), UpdatedAt: f.UpdatedAt.UTC(),
+		IdempotencyKey: f.IdempotencyKey, RequestHash: f.RequestHash,
+	}
+}
+
+func (c changeDoc) apply(o Order) Order {
+	o.Status, o.PaymentStatus = Status(c.OrderStatus), PaymentStatus(c.PaymentStatus)
+	o.PaymentID, o.DeclineReason, o.CorrelationID = c.PaymentID, c.DeclineReason, c.CorrelationID
+	o.UpdatedAt = c.UpdatedAt.UTC()
+	o.Version++
+	return o
+}
+
+// storeErr turns a docstore error into one of the repository's.
+func storeErr(err error) error {
+	switch {
+	case errors.Is(err, docstore.ErrNotFound):
+		return ErrNotFound
+	case errors.Is(err, docstore.ErrDuplicate):
+		return ErrDuplicate
+	}
+	return err
+}
+
+// Create implements Repository. The order is listed before it is stored: a
+// crash between the two leaves a list entry of no order, which List skips,
+// rather than an order its user cannot list.
+func (s *Store) Create(ctx context.Context, o Order) error {
+	return s.create(ctx, o, false)
+}
+
+// Resume stores an order whose creation an earlier request began and did
+// not finish (its Idempotency-Key names it): as Create does, but it lists
+// the order only if that request had not.
+func (s *Store) Resume(ctx context.Context, o Order) error {
+	return s.create(ctx, o, true)
+}
+
+// resumeWindow is how far from the end of a user's list Resume looks for
+// the entry of an order whose creation was interrupted: that request listed
+// it moments before, when it listed it at all.
+const resumeWindow = 32
+
+func (s *Store) create(ctx context.Context, o Order, resume bool) error {
+	oid, err := bson.ObjectIDFromHex(o.ID)
+	if err != nil {
+		return ErrInvalidID
+	}
+	if err := s.enlist(ctx, o, oid, resume); err != nil {
+		return err
+	}
+	if err := s.orders.Insert(ctx, orderDoc{ID: oid, Fields: fieldsOf(o)}); err != nil {
+		return storeErr(err)
+	}
+	s.remember(o)
+	return nil
+}
+
+// enlist appends the order to its user's list, unless resume finds it
+// there already.
+func (s *Store) enlist(ctx context.Context, o Order, oid bson.ObjectID, resume bool) error {
+	defer s.locks.Lock(o.UserID)()
+	// The length this process saw last is usually still the length: try
+	// the next number at once, and look for the length only if it is taken.
+	head, known := s.heads.Get(o.UserID)
+	if !known || resume {
+		var err error
+		if head, err = s.head(ctx, o.UserID); err != nil {
+			return err
+		}
+	}
+	if resume {
+		for n := head; n > max(0, head-resumeWindow); n-- {
+			var d listDoc
+			if err := s.lists.Find(ctx, listID(o.UserID, n), &d); err != nil {
+				return storeErr(err)
+			}
+			if d.OrderID == oid {
+				return nil
+			}
+		}
+	}
+	entry := listDoc{OrderID: oid, Fields: fieldsOf(o)}
+	for n := head + 1; ; n++ {
+		entry.ID = listID(o.UserID, n)
+		err := s.lists.Insert(ctx, entry)
+		switch {
+		case err == nil:
+			s.sawHead(o.UserID, n)
+			return nil
+		case !errors.Is(err, docstore.ErrDuplicate):
+			return err
+		case known: // another replica listed orders since: find the end
+			known = false
+			if head, err = s.head(ctx, o.UserID); err != nil {
+				return err
+			}
+			n = head
+		}
+	}
+}
+
+// head returns the length of the user's list: the highest n whose entry
+// exists. It starts from the length this process saw last, which the list
+// can only have passed, and doubles its steps until an entry is missing,
+// then halves the gap.
+func (s *Store) head(ctx context.Context, userID string) (Position, error) {
+	lo, _ := s.heads.Get(userID) // exists, or 0
+	hi := Position(0)            // missing, once known
+	for step := Position(1); hi == 0; step *= 2 {
+		ok, err := s.listed(ctx, userID, lo+step)
+		if err != nil {
+			return 0, err
+		}
+		if ok {
+			lo = lo + step
+		} else {
+			hi = lo + step
+		}
+	}
+	for hi-lo > 1 {
+		mid := lo + (hi-lo)/2
+		ok, err := s.listed(ctx, userID, mid)
+		if err != nil {
+			return 0, err
+		}
+		if ok {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	s.sawHead(userID, lo)
+	return lo, nil
+}
+
+func (s *Store) listed(ctx context.Context, userID string, n Position) (bool, error) {
+	var d struct {
+		ID string `bson:"_id"`
+	}
+	switch err := s.lists.Find(ctx, listID(userID, n), &d); {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, docstore.ErrNotFound):
+		return false, nil
+	default:
+		return false, err
+	}
+}
+
+func (s *Store) sawHead(userID string, n Position) {
+	if cur, ok := s.heads.Peek(userID); !ok || cur < n {
+		s.heads.Add(userID, n)
+	}
+}
+
+// Get implements Repository.
+func (s *Store) Get(ctx context.Context, id string) (Order, error) {
+	o, ok := s.known.Get(id)
+	if !ok {
+		oid, err := bson.ObjectIDFromHex(id)
+		if err != nil {
+			return Order{}, ErrNotFound
+		}
+		var d orderDoc
+		if err := s.orders.Find(ctx, oid, &d); err != nil {
+			return Order{}, storeErr(err)
+		}
+		o = d.Fields.order(id)
+	}
+	o, err := s.latest(ctx, o)
+	if err != nil {
+		return Order{}, err
+	}
+	s.remember(o)
+	return o, nil
+}
+
+// latest returns o after the changes stored after its version.
+func (s *Store) latest(ctx context.Context, o Order) (Order, error) {
+	for {
+		var c changeDoc
+		err := s.changes.Find(ctx, changeID(o.ID, o.Version+1), &c)
+		if errors.Is(err, docstore.ErrNotFound) {
+			break
+		}
+		if err != nil {
+			return Order{}, err
+		}
+		o = c.apply(o)
+	}
+	return o, nil
+}
+
+func (s *Store) remember(o Order) {
+	if cur, ok := s.known.Peek(o.ID); !ok || cur.Version < o.Version {
+		s.known.Add(o.ID, o)
+	}
+}
+
+// Peek implements Repository.
+func (s *Store) Peek(id string) (Order, bool) { return s.known.Peek(id) }
+
+// Change implements Repository.
+func (s *Store) Change(ctx context.Context, o Order) error {
+	if o.Version < 1 {
+		return fmt.Errorf("order %s: a change has a version from 1, not %d", o.ID, o.Version)
+	}
+	err := s.changes.Insert(ctx, changeDoc{
+		ID:          changeID(o.ID, o.Version),
+		OrderStatus: string(o.Status), PaymentStatus: string(o.PaymentStatus),
+		PaymentID: o.PaymentID, DeclineReason: o.DeclineReason, CorrelationID: o.CorrelationID,
+		UpdatedAt: o.UpdatedAt,
+	})
+	switch {
+	case errors.Is(err, docstore.ErrDuplicate):
+		s.known.Remove(o.ID)
+		return ErrConflict
+	case err != nil:
+		return err
+	}
+	s.remember(o)
+	return nil
+}
+
+// listReads is how many documents List reads at once.
+const listReads = 8
+
+// List implements Repository. An entry whose order was never stored (its
+// creation failed after listing it) is left out.
+func (s *Store) List(ctx context.Context, userID string, from Position, limit int) ([]Order, Position, error) {
+	top := from
+	if from == 0 {
+		var err error
+		if top, err = s.head(ctx, userID); err != nil {
+			return nil, 0, err
+		}
+	}
+	if top < 1 || limit < 1 {
+		return nil, 0, nil
+	}
+	low := max(1, top-Position(limit)+1)
+	orders := make([]Order, top-low+1)
+	found := make([]bool, len(orders))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(listReads)
+	for i := range orders {
+		g.Go(func() error {
+			o, ok, err := s.listedOrder(gctx, userID, top-Position(i))
+			orders[i], found[i] = o, ok
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, 0, storeErr(err)
+	}
+	page := orders[:0]
+	seen := map[string]bool{}
+	for i, o := range orders {
+		if found[i] && !seen[o.ID] { // Resume lists an order once; this makes sure
+			seen[o.ID] = true
+			page = append(page, o)
+		}
+	}
+	next := low - 1
+	return page, next, nil
+}
+
+// listedOrder returns the latest version of the user's n-th order, and
+// false when that order was never stored.
+func (s *Store) listedOrder(ctx context.Context, userID string, n Position) (Order, bool, error) {
+	var d listDoc
+	if err := s.lists.Find(ctx, listID(userID, n), &d); err != nil {
+		return Order{}, false, err
+	}
+	id := d.OrderID.Hex()
+	o, known := s.known.Peek(id)
+	if !known {
+		o = d.Fields.order(id)
+	}
+	o, err := s.latest(ctx, o)
+	if err != nil {
+		return Order{}, false, err
+	}
+	// An order this process knows, or that has changed, exists; else only
+	// the order itself says whether its creation got that far.
+	if !known && o.Version == 0 {
+		var stored orderDoc
+		switch err := s.orders.Find(ctx, d.OrderID, &stored); {
+		case errors.Is(err, docstore.ErrNotFound):
+			return Order{}, false, nil
+		case err != nil:
+			return Order{}, false, err
+		}
+		o = stored.Fields.order(id)
+	}
+	s.remember(o)
+	return o, true, nil
+}
+
+// ClaimKey implements Repository.
+func (s *Store) ClaimKey(ctx context.Context, k KeyClaim) error {
+	return storeErr(s.keys.Insert(ctx, keyDoc{
+		ID: keyID(k.UserID, k.Key), OrderID: k.OrderID, RequestHash: k.RequestHash, CreatedAt: k.CreatedAt,
+	}))
+}
+
+// Key implements Repository.
+func (s *Store) Key(ctx context.Context, userID, key string) (KeyClaim, error) {
+	var d keyDoc
+	if err := s.keys.Find(ctx, keyID(userID, key), &d); err != nil {
+		return KeyClaim{}, storeErr(err)
+	}
+	return KeyClaim{UserID: userID, Key: key, OrderID: d.OrderID, RequestHash: d.RequestHash, CreatedAt: d.CreatedAt.UTC()}, nil
+}
