@@ -6,7 +6,7 @@ SERVICES := gateway ordersvc paymentsvc
 # Tag of the images; the Helm chart's appVersion names the same.
 IMAGE_TAG ?= 0.1.0
 
-.PHONY: help run test vet unit deps swag build fuzz bench clean \
+.PHONY: help run test vet unit deps swag build fuzz load bench clean \
 	docker-build compose-up compose-down k8s-render k8s-credentials
 
 help: ## list the targets
@@ -50,8 +50,12 @@ build: ## build the service binaries into bin/
 fuzz: ## fuzz the create-order decoder for a minute
 	$(GO) test -run '^$$' -fuzz FuzzParseCreateOrder -fuzztime 60s ./gateway/
 
-bench: ## benchmarks: time from POST to Paid as the embedded store fills
-	$(GO) test -run '^$$' -bench . -benchtime 30x ./devstack/
+# LOAD and BENCH pass flags: make load LOAD="-c 64 -d 1m -url http://host:7000".
+load: ## send orders to the API on :7000 for 20 s and report what clients saw (LOAD= flags, -h lists them)
+	$(GO) run ./loadgen/cmd/loadgen $(LOAD)
+
+bench: ## measure the stack on a fresh embedded store at concurrency 1, 16, 64 and with 100,000 orders stored (~15 min)
+	$(GO) run ./loadgen/cmd/bench $(BENCH)
 
 docker-build: ## build the three images, orderflow/<service>:$(IMAGE_TAG) (needs Docker)
 	for s in $(SERVICES); do \

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"go.mongodb.org/mongo-driver/v2/bson"
+
 	"github.com/orderflow/orderflow/internal/testenv"
 )
 
@@ -26,31 +28,44 @@ type binary struct {
 	addr string
 	env  []string
 	logs *syncBuffer
-	cmd  *exec.Cmd
+
+	mu     sync.Mutex
+	cmd    *exec.Cmd
+	killed []int // pids of the processes killed
 }
 
 func (b *binary) start() {
 	b.t.Helper()
-	b.cmd = exec.Command(b.path)
-	b.cmd.Env = append(os.Environ(), b.env...)
-	b.cmd.Stderr = b.logs
-	b.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := b.cmd.Start(); err != nil {
+	cmd := exec.Command(b.path)
+	cmd.Env = append(os.Environ(), b.env...)
+	cmd.Stderr = b.logs
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
 		b.t.Fatal(err)
 	}
+	b.mu.Lock()
+	b.cmd = cmd
+	b.mu.Unlock()
 	// Readiness is asked as the compose health check asks it: by the binary
 	// itself, configured by the same environment.
-	testenv.Eventually(b.t, 15*time.Second, b.name+" never became ready", func() bool {
+	testenv.Eventually(b.t, 20*time.Second, b.name+" never became ready", func() bool {
 		probe := exec.Command(b.path, "probe", "/readyz")
-		probe.Env = b.cmd.Env
+		probe.Env = cmd.Env
 		return probe.Run() == nil
 	})
 }
 
 // kill kills the process at once: no graceful shutdown, as a crash.
 func (b *binary) kill() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.cmd == nil {
+		return
+	}
 	_ = b.cmd.Process.Kill()
 	_ = b.cmd.Wait()
+	b.killed = append(b.killed, b.cmd.Process.Pid)
+	b.cmd = nil
 }
 
 // buildServices builds the three service binaries into a temporary folder.
@@ -67,11 +82,25 @@ func buildServices(t *testing.T) string {
 	return dir
 }
 
-// TestKillingAnyPartMidFlowLosesNothing creates orders from several clients
-// while paymentsvc, ordersvc and Redis are each killed and started again.
-// Clients retry with their Idempotency-Key until they get a 201. In the end
-// every order is paid, and charged once.
-func TestKillingAnyPartMidFlowLosesNothing(t *testing.T) {
+// ledger is what the clients were told: the orders created, and the
+// status changes acknowledged or only attempted.
+type ledger struct {
+	mu        sync.Mutex
+	orders    []string
+	acked     map[string]string // order id -> status a PUT was answered 200 for
+	attempted map[string]bool   // a PUT was sent without an answer: it may have happened
+}
+
+// TestKillingAnyProcessOfTwoReplicasLosesNothing runs two replicas of every
+// service (each gateway in front of its own ordersvc) while clients create
+// orders, cancel some at once, cancel others once paid and confirm others,
+// retrying on the other gateway with the same Idempotency-Key when one
+// fails. Meanwhile a replica of each service, a gateway or Redis is killed
+// with SIGKILL and started again, over and over. In the end every order is
+// final and as its client was told, every cancelled paid order is refunded,
+// nothing is duplicated, and the payment provider was asked twice about an
+// order only when the replica that held it had been killed.
+func TestKillingAnyProcessOfTwoReplicasLosesNothing(t *testing.T) {
 	if testing.Short() {
 		t.Skip("skipping in -short mode: builds and kills processes")
 	}
@@ -87,81 +116,118 @@ func TestKillingAnyPartMidFlowLosesNothing(t *testing.T) {
 		}
 	})
 	redisURL := "redis://" + redis.Addr + "/0"
-	orders := &binary{t: t, name: "ordersvc", path: filepath.Join(bin, "ordersvc"), addr: testenv.FreeAddr(t), logs: logs}
-	orders.env = []string{
-		"ORDERSVC_HTTP_ADDR=" + orders.addr, "ORDERSVC_MONGO_URI=" + mongoURI,
-		"ORDERSVC_REDIS_URL=" + redisURL, "ORDERSVC_REDIS_PASSWORD=" + redisPassword,
-		"ORDERSVC_REDELIVER_INTERVAL=50ms", "ORDERSVC_REDELIVER_BACKOFF_MIN=200ms", "ORDERSVC_REDELIVER_BACKOFF_MAX=1s",
+	newBinary := func(name string, env func(addr string) []string) *binary {
+		b := &binary{t: t, name: name, path: filepath.Join(bin, strings.TrimRight(name, "12")), addr: testenv.FreeAddr(t), logs: logs}
+		b.env = env(b.addr)
+		return b
 	}
-	payments := &binary{t: t, name: "paymentsvc", path: filepath.Join(bin, "paymentsvc"), addr: testenv.FreeAddr(t), logs: logs}
-	payments.env = []string{
-		"PAYMENTSVC_HTTP_ADDR=" + payments.addr, "PAYMENTSVC_MONGO_URI=" + mongoURI,
-		"PAYMENTSVC_REDIS_URL=" + redisURL, "PAYMENTSVC_REDIS_PASSWORD=" + redisPassword,
-		"PAYMENTSVC_CHARGE_LEASE=1s",
+	var orders, payments, gateways []*binary
+	for i := range 2 {
+		o := newBinary(fmt.Sprintf("ordersvc%d", i+1), func(addr string) []string {
+			return []string{
+				"ORDERSVC_HTTP_ADDR=" + addr, "ORDERSVC_MONGO_URI=" + mongoURI,
+				"ORDERSVC_REDIS_URL=" + redisURL, "ORDERSVC_REDIS_PASSWORD=" + redisPassword,
+				"ORDERSVC_REDELIVER_INTERVAL=100ms", "ORDERSVC_REDELIVER_BACKOFF_MIN=1s", "ORDERSVC_REDELIVER_BACKOFF_MAX=2s",
+			}
+		})
+		p := newBinary(fmt.Sprintf("paymentsvc%d", i+1), func(addr string) []string {
+			return []string{
+				"PAYMENTSVC_HTTP_ADDR=" + addr, "PAYMENTSVC_MONGO_URI=" + mongoURI,
+				"PAYMENTSVC_REDIS_URL=" + redisURL, "PAYMENTSVC_REDIS_PASSWORD=" + redisPassword,
+				"PAYMENTSVC_CHARGE_LEASE=3s",
+			}
+		})
+		g := newBinary(fmt.Sprintf("gateway%d", i+1), func(addr string) []string {
+			return []string{"GATEWAY_HTTP_ADDR=" + addr, "GATEWAY_ORDERSVC_URL=http://" + o.addr}
+		})
+		orders, payments, gateways = append(orders, o), append(payments, p), append(gateways, g)
 	}
-	gw := &binary{t: t, name: "gateway", path: filepath.Join(bin, "gateway"), addr: testenv.FreeAddr(t), logs: logs}
-	gw.env = []string{"GATEWAY_HTTP_ADDR=" + gw.addr, "GATEWAY_ORDERSVC_URL=http://" + orders.addr}
-	for _, b := range []*binary{orders, payments, gw} {
+	all := append(append(append([]*binary{}, orders...), payments...), gateways...)
+	for _, b := range all {
 		b.start()
 		t.Cleanup(b.kill)
 	}
+	bases := []string{"http://" + gateways[0].addr, "http://" + gateways[1].addr}
 
-	const clients, perClient = 4, 15
-	var (
-		created atomic.Int64
-		mu      sync.Mutex
-		ids     []string
-		wg      sync.WaitGroup
-	)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	const clients, perClient = 4, 24
+	l := &ledger{acked: map[string]string{}, attempted: map[string]bool{}}
+	var created atomic.Int64
+	var wg sync.WaitGroup
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	for c := range clients {
 		wg.Go(func() {
 			for i := range perClient {
 				body := fmt.Sprintf(`{"userId":"client-%d","productId":"1","productName":"Keyboard","totalOrderAmount":"RM %d"}`, c, i+1)
-				id := createWithRetry(ctx, t, "http://"+gw.addr, body, fmt.Sprintf("order-%d-%d", c, i))
-				mu.Lock()
-				ids = append(ids, id)
-				mu.Unlock()
+				id := createOnAny(ctx, t, bases, body, fmt.Sprintf("order-%d-%d", c, i))
+				if id == "" {
+					return
+				}
+				l.mu.Lock()
+				l.orders = append(l.orders, id)
+				l.mu.Unlock()
 				created.Add(1)
+				switch i % 4 {
+				case 0: // cancelled at once, racing its payment
+					setStatusOnAny(ctx, bases, l, id, "Cancelled")
+				case 1: // cancelled once paid: refunded
+					if waitPaid(ctx, bases, id) {
+						setStatusOnAny(ctx, bases, l, id, "Cancelled")
+					}
+				case 2: // confirmed once paid
+					if waitPaid(ctx, bases, id) {
+						setStatusOnAny(ctx, bases, l, id, "Confirmed")
+					}
+				}
 			}
 		})
 	}
 
-	// Kill each part while orders are being created; progress, not time,
-	// decides when.
+	// Kill one process after another while orders are being created;
+	// progress, not time, decides when.
 	after := func(n int64) {
-		testenv.Eventually(t, time.Minute, fmt.Sprintf("clients never created %d orders", n), func() bool { return created.Load() >= n })
+		testenv.Eventually(t, 2*time.Minute, fmt.Sprintf("clients never created %d orders", n), func() bool { return created.Load() >= n })
 	}
-	after(5)
-	payments.kill()
-	after(12)
-	payments.start()
-	after(20)
-	orders.kill()
-	orders.start()
-	after(30)
-	redis.Kill()
-	after(36)
-	if err := redis.Start(); err != nil {
-		t.Fatal(err)
+	victims := []func(){
+		func() { payments[0].kill(); payments[0].start() },
+		func() { orders[0].kill(); orders[0].start() },
+		func() { gateways[1].kill(); gateways[1].start() },
+		func() { redis.Kill(); _ = redis.Start() },
+		func() { payments[1].kill(); orders[1].kill(); payments[1].start(); orders[1].start() },
+		func() { gateways[0].kill(); gateways[0].start() },
+		func() { orders[0].kill(); payments[0].kill(); orders[0].start(); payments[0].start() },
+		func() { payments[1].kill(); payments[1].start() },
+		func() { orders[1].kill(); orders[1].start() },
 	}
-	after(44)
-	payments.kill()
-	orders.kill()
-	payments.start()
-	orders.start()
+	for i, kill := range victims {
+		after(int64(6 + i*9))
+		kill()
+	}
 	wg.Wait()
 
-	if len(ids) != clients*perClient {
-		t.Fatalf("want %d orders, have %d", clients*perClient, len(ids))
+	total := clients * perClient
+	if len(l.orders) != total {
+		t.Fatalf("want %d orders created, have %d", total, len(l.orders))
 	}
-	s := &system{t: t, gatewayURL: "http://" + gw.addr, mongoURI: mongoURI, logs: logs}
-	for _, id := range ids {
-		s.waitStatus(id, "Success", "Paid", 30*time.Second)
-		if n := s.paymentRecords(id); n != 1 {
-			t.Errorf("order %s has %d payments", id, n)
+	s := &system{t: t, gatewayURL: bases[0], mongoURI: mongoURI, logs: logs}
+	for _, id := range l.orders {
+		want, acked := l.acked[id]
+		var final func(o, p string) bool
+		switch {
+		case acked && want == "Cancelled":
+			final = func(o, p string) bool { return o == "Cancelled" && p == "Refunded" }
+		case acked && want == "Confirmed":
+			final = func(o, p string) bool { return o == "Confirmed" && p == "Paid" }
+		case l.attempted[id]: // a PUT without an answer may or may not have happened
+			final = func(o, p string) bool {
+				return (o == "Success" && p == "Paid") || (o == "Cancelled" && p == "Refunded") || (o == "Confirmed" && p == "Paid")
+			}
+		default:
+			final = func(o, p string) bool { return o == "Success" && p == "Paid" }
 		}
+		testenv.Eventually(t, time.Minute, "order "+id+" never reached its final status (want "+want+")", func() bool {
+			return final(s.status(id))
+		})
 	}
 	for c := range clients {
 		r := s.do("GET", fmt.Sprintf("/orders/client-%d?limit=200", c), "")
@@ -169,15 +235,63 @@ func TestKillingAnyPartMidFlowLosesNothing(t *testing.T) {
 			t.Errorf("client-%d: want %d orders, have %d (a retry created a second order?)", c, perClient, n)
 		}
 	}
+
+	// The provider was asked again only after a replica holding the order
+	// was killed: every attempt but the last of an order's work was made
+	// by a process that died.
+	killed := map[string]bool{}
+	for _, p := range payments {
+		for _, pid := range p.killed {
+			killed[fmt.Sprintf("/%d", pid)] = true
+		}
+	}
+	cur, err := testenv.Mongo(t, mongoURI).Database("payments").Collection("payment_attempts").Find(ctx, bson.D{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var attempts []struct {
+		ID      string `bson:"_id"`
+		Replica string `bson:"replica"`
+	}
+	if err := cur.All(ctx, &attempts); err != nil {
+		t.Fatal(err)
+	}
+	last := map[string]int{} // "<order>/<work>" -> highest attempt
+	by := map[string]string{}
+	for _, a := range attempts {
+		work, n := a.ID[:strings.LastIndex(a.ID, "/")], 0
+		fmt.Sscanf(a.ID[len(work)+1:], "%d", &n)
+		last[work], by[a.ID] = max(last[work], n), a.Replica
+	}
+	taken := 0
+	for work, n := range last {
+		if n > 1 {
+			taken++
+		}
+		for i := 1; i < n; i++ {
+			replica := by[fmt.Sprintf("%s/%d", work, i)]
+			if !killed[replica[strings.LastIndex(replica, "/"):]] {
+				t.Errorf("%s: attempt %d of %d was made by %s, which was never killed: the provider was asked twice with no replica dead", work, i, n, replica)
+			}
+		}
+	}
+	cancelled, confirmed := 0, 0
+	for _, status := range l.acked {
+		if status == "Cancelled" {
+			cancelled++
+		} else {
+			confirmed++
+		}
+	}
+	t.Logf("%d orders: %d cancels and %d confirmations acknowledged; %d charges or refunds taken over from a killed replica", total, cancelled, confirmed, taken)
 }
 
-// createWithRetry posts an order until the gateway answers 201, as a careful
-// client does: the Idempotency-Key makes every retry safe. It retries 5xx
-// answers, and the 409 of a key whose first request is still in progress
-// (or died: the key is then taken over after a few seconds).
-func createWithRetry(ctx context.Context, t *testing.T, base, body, key string) string {
-	for ctx.Err() == nil {
-		req, _ := http.NewRequestWithContext(ctx, "POST", base+"/orders", stringsReader(body))
+// createOnAny posts an order until a gateway answers 201, as a careful
+// client does: on a failure it tries the other gateway, and the
+// Idempotency-Key makes every retry safe.
+func createOnAny(ctx context.Context, t *testing.T, bases []string, body, key string) string {
+	for try := 0; ctx.Err() == nil; try++ {
+		req, _ := http.NewRequestWithContext(ctx, "POST", bases[try%len(bases)]+"/orders", stringsReader(body))
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Idempotency-Key", key)
 		resp, err := http.DefaultClient.Do(req)
@@ -186,8 +300,7 @@ func createWithRetry(ctx context.Context, t *testing.T, base, body, key string) 
 			if r.status == http.StatusCreated {
 				return r.body["created"].(map[string]any)["id"].(string)
 			}
-			inProgress := r.status == http.StatusConflict && strings.Contains(r.raw, "idempotency_key_in_progress")
-			if r.status < 500 && !inProgress {
+			if r.status < 500 {
 				t.Errorf("POST %s: %d %s", key, r.status, r.raw)
 				return ""
 			}
@@ -196,4 +309,47 @@ func createWithRetry(ctx context.Context, t *testing.T, base, body, key string) 
 	}
 	t.Errorf("POST %s never succeeded", key)
 	return ""
+}
+
+// setStatusOnAny asks for the order's status until a gateway answers, and
+// records what it was told.
+func setStatusOnAny(ctx context.Context, bases []string, l *ledger, id, status string) {
+	body := `{"orderId":"` + id + `","orderStatus":"` + status + `"}`
+	for try := 0; ctx.Err() == nil; try++ {
+		l.mu.Lock()
+		l.attempted[id] = true
+		l.mu.Unlock()
+		req, _ := http.NewRequestWithContext(ctx, "PUT", bases[try%len(bases)]+"/orders", stringsReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			r := readResponse(resp)
+			switch {
+			case r.status == http.StatusOK:
+				l.mu.Lock()
+				l.acked[id] = status
+				l.mu.Unlock()
+				return
+			case r.status < 500:
+				return // refused: the order did not change
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// waitPaid polls the order on any gateway until it is Success/Paid, and
+// reports whether it got there.
+func waitPaid(ctx context.Context, bases []string, id string) bool {
+	for try := 0; ctx.Err() == nil; try++ {
+		resp, err := http.Get(bases[try%len(bases)] + "/orders/status/" + id)
+		if err == nil {
+			r := readResponse(resp)
+			if r.status == http.StatusOK && r.body["orderStatus"] == "Success" && r.body["paymentStatus"] == "Paid" {
+				return true
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return false
 }

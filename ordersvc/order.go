@@ -74,6 +74,17 @@ func (o Order) Awaiting() bool {
 	return o.PaymentStatus == Pending || o.PaymentStatus == Refunding
 }
 
+// Final reports whether the order can change no more.
+func (o Order) Final() bool {
+	switch o.Status {
+	case Failed, Confirmed:
+		return true
+	case Cancelled:
+		return o.PaymentStatus == Refunded || o.PaymentStatus == Declined
+	}
+	return false
+}
+
 // Answered reports whether the order no longer awaits what it awaited while
 // its payment was status (Pending or Refunding). Payment statuses never
 // return to Pending or Refunding once left, so an order read at any version

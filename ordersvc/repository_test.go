@@ -269,6 +269,33 @@ func testStore(t *testing.T, newDB func(*testing.T) docstore.Database) {
 		}
 	})
 
+	t.Run("a page of a list shows orders changed after it was written at their latest", func(t *testing.T) {
+		db := newDB(t)
+		writer, other := newStore(t, db), newStore(t, db)
+		var orders []ordersvc.Order
+		for i := range 10 { // a full page
+			o := newOrder("u1", t0.Add(time.Duration(i)*time.Millisecond))
+			if err := writer.Create(ctx, o); err != nil {
+				t.Fatal(err)
+			}
+			orders = append(orders, o)
+		}
+		testenv.Eventually(t, 5*time.Second, "the full page was never written", func() bool {
+			var page bson.M
+			return db.Collection("user_orders").Find(ctx, "u1/p0", &page) == nil
+		})
+		p := paid(orders[3], "req-2")
+		if err := other.Change(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+		for name, repo := range map[string]*ordersvc.Store{"the writer": writer, "another replica": other, "a new replica": newStore(t, db)} {
+			list, _, err := repo.List(ctx, "u1", 0, 10)
+			if err != nil || len(list) != 10 || list[6] != p {
+				t.Errorf("%s: want order 4 of 10 at %+v, have %+v (%v)", name, p, list, err)
+			}
+		}
+	})
+
 	t.Run("a list leaves out an entry whose order was never stored", func(t *testing.T) {
 		db := newDB(t)
 		repo := newStore(t, db)

@@ -206,11 +206,9 @@ func (s *OrderService) create(ctx context.Context, n NewOrder, id string, resume
 	if err := store(ctx, o); err != nil {
 		return Order{}, err
 	}
-	s.logger.Log("msg", "order stored", "order_id", o.ID, "correlation_id", o.CorrelationID, "user_id", o.UserID, "amount_sen", int64(o.Amount))
-
 	// The order is stored: from here on the outbox guarantees the event,
 	// so the client's answer does not depend on Redis.
-	s.publish(ctx, o, 0)
+	s.publish(ctx, o, "order stored", "user_id", o.UserID, "amount_sen", int64(o.Amount))
 	return o, nil
 }
 
@@ -254,7 +252,7 @@ func (s *OrderService) SetStatus(ctx context.Context, id string, to Status) (Ord
 		return Order{}, ErrInvalidID
 	}
 	defer s.locks.Lock(id)()
-	return s.change(ctx, id, func(o Order, now time.Time) (Order, bool, error) {
+	return s.change(ctx, id, "status set", []any{"status", to}, func(o Order, now time.Time) (Order, bool, error) {
 		next, err := o.SetStatus(to, now)
 		// The events this change causes (a refund) carry this request's id.
 		if cid := correlation.FromContext(ctx); cid != "" {
@@ -268,8 +266,7 @@ func (s *OrderService) SetStatus(ctx context.Context, id string, to Status) (Ord
 // outcomes change nothing.
 func (s *OrderService) ApplyPayment(ctx context.Context, p PaymentOutcome) error {
 	defer s.locks.Lock(p.OrderID)()
-	s.logger.Log("msg", "payment received", "order_id", p.OrderID, "correlation_id", p.CorrelationID, "paid", p.Paid, "payment_id", p.PaymentID)
-	_, err := s.change(ctx, p.OrderID, func(o Order, now time.Time) (Order, bool, error) {
+	_, err := s.change(ctx, p.OrderID, "payment received", []any{"paid", p.Paid, "payment_id", p.PaymentID}, func(o Order, now time.Time) (Order, bool, error) {
 		next, changed := o.ApplyPayment(p, now)
 		return next, changed, nil
 	})
@@ -279,8 +276,7 @@ func (s *OrderService) ApplyPayment(ctx context.Context, p PaymentOutcome) error
 // ApplyRefund records that an order's payment was refunded.
 func (s *OrderService) ApplyRefund(ctx context.Context, orderID, correlationID string) error {
 	defer s.locks.Lock(orderID)()
-	s.logger.Log("msg", "refund received", "order_id", orderID, "correlation_id", correlationID)
-	_, err := s.change(ctx, orderID, func(o Order, now time.Time) (Order, bool, error) {
+	_, err := s.change(ctx, orderID, "refund received", nil, func(o Order, now time.Time) (Order, bool, error) {
 		next, changed := o.ApplyRefund(now)
 		return next, changed, nil
 	})
@@ -289,13 +285,15 @@ func (s *OrderService) ApplyRefund(ctx context.Context, orderID, correlationID s
 
 // change applies f to the order and stores the result as its next version,
 // reading the order again when another change took that version, and
-// publishes what the new state asks for. The caller holds the order's lock.
+// publishes what the new state asks for. It logs one line: what happened
+// (why, with keyvals) and what the order became. The caller holds the
+// order's lock.
 //
 // It starts from the version this process knows, if any, without asking the
 // store: storing the next version succeeds only if that was the latest. An
 // answer that changes nothing, or refuses, is only given from the latest
 // version read from the store.
-func (s *OrderService) change(ctx context.Context, id string, f func(Order, time.Time) (Order, bool, error)) (Order, error) {
+func (s *OrderService) change(ctx context.Context, id, why string, keyvals []any, f func(Order, time.Time) (Order, bool, error)) (Order, error) {
 	o, fresh := s.repo.Peek(id)
 	fresh = !fresh
 	for attempt := 0; ; attempt++ {
@@ -313,7 +311,8 @@ func (s *OrderService) change(ctx context.Context, id string, f func(Order, time
 				continue
 			}
 			if err == nil {
-				s.logger.Log("msg", "nothing to change", "order_id", id, "correlation_id", o.CorrelationID, "order_status", o.Status, "payment_status", o.PaymentStatus)
+				s.logger.Log(append([]any{"msg", why + "; nothing to change", "order_id", id, "correlation_id", o.CorrelationID,
+					"state", fmt.Sprintf("%s/%s", o.Status, o.PaymentStatus)}, keyvals...)...)
 			}
 			return o, err
 		}
@@ -332,18 +331,21 @@ func (s *OrderService) change(ctx context.Context, id string, f func(Order, time
 		if err != nil {
 			return Order{}, err
 		}
-		s.logger.Log("msg", "order updated", "order_id", id, "correlation_id", next.CorrelationID, "version", next.Version,
-			"from", fmt.Sprintf("%s/%s", o.Status, o.PaymentStatus), "to", fmt.Sprintf("%s/%s", next.Status, next.PaymentStatus))
+		kv := append([]any{"version", next.Version, "from", fmt.Sprintf("%s/%s", o.Status, o.PaymentStatus),
+			"to", fmt.Sprintf("%s/%s", next.Status, next.PaymentStatus)}, keyvals...)
 		if next.PaymentStatus == Refunding {
-			s.publish(ctx, next, 0)
+			s.publish(ctx, next, why+"; order updated", kv...)
+		} else {
+			s.logger.Log(append([]any{"msg", why + "; order updated", "order_id", id, "correlation_id", next.CorrelationID}, kv...)...)
 		}
 		return next, nil
 	}
 }
 
 // publish announces what the order awaits: its payment while Pending, its
-// refund while Refunding. A failure is logged and left to the outbox.
-func (s *OrderService) publish(ctx context.Context, o Order, attempt int) {
+// refund while Refunding. It logs one line: msg and keyvals, and how the
+// announcement went; a failure is left to the outbox.
+func (s *OrderService) publish(ctx context.Context, o Order, msg string, keyvals ...any) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
 	defer cancel()
 	channel, publish := "orders.created", s.events.OrderCreated
@@ -351,15 +353,15 @@ func (s *OrderService) publish(ctx context.Context, o Order, attempt int) {
 		channel, publish = "orders.cancelled", s.events.OrderCancelled
 	}
 	n, err := publish(ctx, o)
-	logger := log.With(s.logger, "order_id", o.ID, "correlation_id", o.CorrelationID, "channel", channel, "attempt", attempt)
+	kv := append([]any{"msg", msg, "order_id", o.ID, "correlation_id", o.CorrelationID}, keyvals...)
+	kv = append(kv, "channel", channel, "receivers", n)
 	switch {
 	case err != nil:
-		logger.Log("msg", "publish failed; the outbox will retry", "err", err)
+		kv = append(kv, "err", err, "then", "the outbox will publish again")
 	case n == 0:
-		logger.Log("msg", "published to no subscriber; the outbox will retry", "receivers", n)
-	default:
-		logger.Log("msg", "published", "receivers", n)
+		kv = append(kv, "then", "published to no subscriber; the outbox will publish again")
 	}
+	s.logger.Log(kv...)
 }
 
 // Redelivery is what became of an outbox entry whose time came.
@@ -399,7 +401,7 @@ func (s *OrderService) Redeliver(ctx context.Context, e OutboxEntry) (Redelivery
 	case o.Answered(e.Awaits):
 		return Redelivery{}, nil
 	}
-	s.publish(ctx, o, next.Attempt)
+	s.publish(ctx, o, "published again", "attempt", next.Attempt)
 	again.Republished = true
 	return again, nil
 }

@@ -22,19 +22,25 @@ import (
 //	orders            _id the order id (an ObjectID)   the order as created
 //	order_changes     _id "<orderId>/<version>"         the order after each change
 //	user_orders       _id "<userId>/<n>"                the user's n-th order, a copy as created
+//	                  _id "<userId>/p<k>"               a page: orders kP+1 to kP+P, as they were then
 //	idempotency_keys  _id "<userId>/<key>"              the order a key created
 //
 // The latest version of an order is the highest of its changes: numbers
 // are taken one after another, so a reader asks for the next one until it
-// is missing. A user's list works the same way. Each process remembers the
-// latest versions of recent orders and the lengths of recent users' lists,
-// so that it usually asks the store only whether there is a next one.
+// is missing (an order in a final status has none). A user's list works the
+// same way, and each full page of it is also kept as one document, so that
+// listing reads a page where it would read ten entries, and starts each
+// order from the version it had when its page was written. Each process
+// remembers the latest versions of recent orders and the lengths of recent
+// users' lists, so that it usually asks the store only whether there is a
+// next one.
 type Store struct {
 	orders, changes, lists, keys docstore.Collection
 
-	known *lru.Cache[string, Order]    // latest versions seen, by order id
-	heads *lru.Cache[string, Position] // list lengths seen, by user id
-	locks platform.KeyedLocks          // one list append per user at a time
+	known  *lru.Cache[string, Order]      // latest versions seen, by order id
+	heads  *lru.Cache[string, Position]   // list lengths seen, by user id
+	recent *lru.Cache[string, recentPage] // the orders of each user's last page this process listed
+	locks  platform.KeyedLocks            // one list append per user at a time
 }
 
 // Sizes of what a Store remembers: some megabytes.
@@ -54,6 +60,7 @@ func NewStore(ctx context.Context, db docstore.Database) (*Store, error) {
 	}
 	known, _ := lru.New[string, Order](knownOrders)
 	heads, _ := lru.New[string, Position](knownUsers)
+	recent, _ := lru.New[string, recentPage](knownUsers)
 	return &Store{
 		orders:  db.Collection("orders"),
 		changes: db.Collection("order_changes"),
@@ -61,6 +68,7 @@ func NewStore(ctx context.Context, db docstore.Database) (*Store, error) {
 		keys:    db.Collection("idempotency_keys"),
 		known:   known,
 		heads:   heads,
+		recent:  recent,
 	}, nil
 }
 
@@ -106,6 +114,40 @@ type changeDoc struct {
 	UpdatedAt     time.Time `bson:"updatedAt"`
 }
 
+// pageSize is how many orders of a user's list a page holds.
+const pageSize = 10
+
+// pageDoc is a full page of a user's list: its orders as this process knew
+// them when the page was written, each a version to start reading from.
+type pageDoc struct {
+	ID      string      `bson:"_id"` // "<userId>/p<k>"
+	Entries []pageEntry `bson:"entries"`
+}
+
+type pageEntry struct {
+	OrderID bson.ObjectID `bson:"orderId"`
+	Fields  orderFields   `bson:",inline"`
+	Version int           `bson:"version"`
+	// Stored is false for an order not known to be stored when its page
+	// was written (its creation may have failed after listing it).
+	Stored bool `bson:"stored"`
+}
+
+// recentPage is what a process listed of a page: the order id at each
+// position of the page, where the position matches.
+type recentPage [pageSize]struct {
+	N  Position
+	ID string
+}
+
+// id returns the order listed at position n, if this process listed it.
+func (r *recentPage) id(n Position) string {
+	if e := r[(n-1)%pageSize]; e.N == n {
+		return e.ID
+	}
+	return ""
+}
+
 // keyDoc is the claim of a user's Idempotency-Key.
 type keyDoc struct {
 	ID          string    `bson:"_id"` // "<userId>/<key>"
@@ -120,6 +162,9 @@ func listID(userID string, n Position) string {
 	return userID + "/" + strconv.FormatInt(int64(n), 10)
 }
 func keyID(userID, key string) string { return userID + "/" + key }
+func pageID(userID string, k Position) string {
+	return userID + "/p" + strconv.FormatInt(int64(k), 10)
+}
 
 func fieldsOf(o Order) orderFields {
 	return orderFields{
@@ -185,19 +230,31 @@ func (s *Store) create(ctx context.Context, o Order, resume bool) error {
 	if err != nil {
 		return ErrInvalidID
 	}
-	if err := s.enlist(ctx, o, oid, resume); err != nil {
+	n, listed, err := s.enlist(ctx, o, oid, resume)
+	if err != nil {
 		return err
 	}
 	if err := s.orders.Insert(ctx, orderDoc{ID: oid, Fields: fieldsOf(o)}); err != nil {
 		return storeErr(err)
 	}
 	s.remember(o)
+	if n > 0 && n%pageSize == 0 {
+		// Off the request's path; a page that fails to be written is
+		// read as its entries, and written by the next list that does.
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			_, _ = s.writePage(ctx, o.UserID, n/pageSize-1, &listed)
+		}()
+	}
 	return nil
 }
 
 // enlist appends the order to its user's list, unless resume finds it
-// there already.
-func (s *Store) enlist(ctx context.Context, o Order, oid bson.ObjectID, resume bool) error {
+// there already, and returns its position (0 when it was there) and the
+// orders of its page this process listed.
+func (s *Store) enlist(ctx context.Context, o Order, oid bson.ObjectID, resume bool) (Position, recentPage, error) {
+	var none recentPage
 	defer s.locks.Lock(o.UserID)()
 	// The length this process saw last is usually still the length: try
 	// the next number at once, and look for the length only if it is taken.
@@ -205,17 +262,17 @@ func (s *Store) enlist(ctx context.Context, o Order, oid bson.ObjectID, resume b
 	if !known || resume {
 		var err error
 		if head, err = s.head(ctx, o.UserID); err != nil {
-			return err
+			return 0, none, err
 		}
 	}
 	if resume {
 		for n := head; n > max(0, head-resumeWindow); n-- {
 			var d listDoc
 			if err := s.lists.Find(ctx, listID(o.UserID, n), &d); err != nil {
-				return storeErr(err)
+				return 0, none, storeErr(err)
 			}
 			if d.OrderID == oid {
-				return nil
+				return 0, none, nil
 			}
 		}
 	}
@@ -226,13 +283,16 @@ func (s *Store) enlist(ctx context.Context, o Order, oid bson.ObjectID, resume b
 		switch {
 		case err == nil:
 			s.sawHead(o.UserID, n)
-			return nil
+			listed, _ := s.recent.Get(o.UserID)
+			listed[(n-1)%pageSize].N, listed[(n-1)%pageSize].ID = n, o.ID
+			s.recent.Add(o.UserID, listed)
+			return n, listed, nil
 		case !errors.Is(err, docstore.ErrDuplicate):
-			return err
+			return 0, none, err
 		case known: // another replica listed orders since: find the end
 			known = false
 			if head, err = s.head(ctx, o.UserID); err != nil {
-				return err
+				return 0, none, err
 			}
 			n = head
 		}
@@ -317,7 +377,7 @@ func (s *Store) Get(ctx context.Context, id string) (Order, error) {
 
 // latest returns o after the changes stored after its version.
 func (s *Store) latest(ctx context.Context, o Order) (Order, error) {
-	for {
+	for !o.Final() {
 		var c changeDoc
 		err := s.changes.Find(ctx, changeID(o.ID, o.Version+1), &c)
 		if errors.Is(err, docstore.ErrNotFound) {
@@ -363,7 +423,7 @@ func (s *Store) Change(ctx context.Context, o Order) error {
 }
 
 // listReads is how many documents List reads at once.
-const listReads = 8
+const listReads = 16
 
 // List implements Repository. An entry whose order was never stored (its
 // creation failed after listing it) is left out.
@@ -379,13 +439,49 @@ func (s *Store) List(ctx context.Context, userID string, from Position, limit in
 		return nil, 0, nil
 	}
 	low := max(1, top-Position(limit)+1)
-	orders := make([]Order, top-low+1)
-	found := make([]bool, len(orders))
+
+	// The entries, from the pages that are full (all of a page's entries
+	// are at or below top), else one by one.
+	entries := make([]pageEntry, top-low+1)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(listReads)
-	for i := range orders {
+	for k := (low - 1) / pageSize; k <= (top-1)/pageSize; k++ {
+		first, last := k*pageSize+1, (k+1)*pageSize
+		if last <= top {
+			g.Go(func() error {
+				page, err := s.page(gctx, userID, k)
+				if err != nil {
+					return err
+				}
+				for n := max(first, low); n <= last; n++ {
+					entries[top-n] = page[n-first]
+				}
+				return nil
+			})
+			continue
+		}
+		for n := max(first, low); n <= top; n++ {
+			g.Go(func() error {
+				var d listDoc
+				if err := s.lists.Find(gctx, listID(userID, n), &d); err != nil {
+					return err
+				}
+				entries[top-n] = pageEntry{OrderID: d.OrderID, Fields: d.Fields}
+				return nil
+			})
+		}
+	}
+	if err := g.Wait(); err != nil {
+		return nil, 0, storeErr(err)
+	}
+
+	orders := make([]Order, len(entries))
+	found := make([]bool, len(entries))
+	g, gctx = errgroup.WithContext(ctx)
+	g.SetLimit(listReads)
+	for i, e := range entries {
 		g.Go(func() error {
-			o, ok, err := s.listedOrder(gctx, userID, top-Position(i))
+			o, ok, err := s.resolve(gctx, e)
 			orders[i], found[i] = o, ok
 			return err
 		})
@@ -401,21 +497,64 @@ func (s *Store) List(ctx context.Context, userID string, from Position, limit in
 			page = append(page, o)
 		}
 	}
-	next := low - 1
-	return page, next, nil
+	return page, low - 1, nil
 }
 
-// listedOrder returns the latest version of the user's n-th order, and
-// false when that order was never stored.
-func (s *Store) listedOrder(ctx context.Context, userID string, n Position) (Order, bool, error) {
-	var d listDoc
-	if err := s.lists.Find(ctx, listID(userID, n), &d); err != nil {
-		return Order{}, false, err
+// page returns the entries of page k of the user's list: its document, or,
+// when that is missing, the entries read one by one, and then written as
+// the page for the next reader.
+func (s *Store) page(ctx context.Context, userID string, k Position) ([]pageEntry, error) {
+	var d pageDoc
+	switch err := s.lists.Find(ctx, pageID(userID, k), &d); {
+	case err == nil && len(d.Entries) == pageSize:
+		return d.Entries, nil
+	case err != nil && !errors.Is(err, docstore.ErrNotFound):
+		return nil, err
 	}
-	id := d.OrderID.Hex()
-	o, known := s.known.Peek(id)
-	if !known {
-		o = d.Fields.order(id)
+	return s.writePage(ctx, userID, k, nil)
+}
+
+// writePage writes page k of the user's list, from what this process knows
+// of its orders (those it listed, in listed) and, for the others, their
+// entries.
+func (s *Store) writePage(ctx context.Context, userID string, k Position, listed *recentPage) ([]pageEntry, error) {
+	if listed == nil {
+		listed = new(recentPage)
+	}
+	entries := make([]pageEntry, pageSize)
+	for i := range entries {
+		n := k*pageSize + Position(i) + 1
+		id := listed.id(n)
+		o, known := s.known.Peek(id)
+		if !known || id == "" {
+			var d listDoc
+			if err := s.lists.Find(ctx, listID(userID, n), &d); err != nil {
+				return nil, err
+			}
+			if o, known = s.known.Peek(d.OrderID.Hex()); !known {
+				entries[i] = pageEntry{OrderID: d.OrderID, Fields: d.Fields}
+				continue
+			}
+		}
+		oid, _ := bson.ObjectIDFromHex(o.ID)
+		entries[i] = pageEntry{OrderID: oid, Fields: fieldsOf(o), Version: o.Version, Stored: true}
+	}
+	err := s.lists.Insert(ctx, pageDoc{ID: pageID(userID, k), Entries: entries})
+	if err != nil && !errors.Is(err, docstore.ErrDuplicate) {
+		return nil, err
+	}
+	return entries, nil
+}
+
+// resolve returns the latest version of a listed order, and false when
+// that order was never stored.
+func (s *Store) resolve(ctx context.Context, e pageEntry) (Order, bool, error) {
+	id := e.OrderID.Hex()
+	o := e.Fields.order(id)
+	o.Version = e.Version
+	stored := e.Stored
+	if k, ok := s.known.Peek(id); ok && k.Version >= o.Version {
+		o, stored = k, true
 	}
 	o, err := s.latest(ctx, o)
 	if err != nil {
@@ -423,15 +562,15 @@ func (s *Store) listedOrder(ctx context.Context, userID string, n Position) (Ord
 	}
 	// An order this process knows, or that has changed, exists; else only
 	// the order itself says whether its creation got that far.
-	if !known && o.Version == 0 {
-		var stored orderDoc
-		switch err := s.orders.Find(ctx, d.OrderID, &stored); {
+	if !stored && o.Version == 0 {
+		var d orderDoc
+		switch err := s.orders.Find(ctx, e.OrderID, &d); {
 		case errors.Is(err, docstore.ErrNotFound):
 			return Order{}, false, nil
 		case err != nil:
 			return Order{}, false, err
 		}
-		o = stored.Fields.order(id)
+		o = d.Fields.order(id)
 	}
 	s.remember(o)
 	return o, true, nil

@@ -169,8 +169,6 @@ func now() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }
 func (s *Service) Charge(ctx context.Context, r ChargeRequest) error {
 	defer s.locks.Lock(r.OrderID)()
 	logger := log.With(s.logger, "order_id", r.OrderID, "correlation_id", r.CorrelationID)
-	logger.Log("msg", "payment request received", "product_id", r.ProductID, "amount_sen", r.Amount)
-
 	recorded := func(ctx context.Context) (Payment, bool, error) {
 		p, err := s.repo.Payment(ctx, r.OrderID)
 		if errors.Is(err, ErrNotFound) {
@@ -204,16 +202,16 @@ func (s *Service) Charge(ctx context.Context, r ChargeRequest) error {
 		if err != nil {
 			return err
 		}
-		logger.Log("msg", "payment recorded", "payment_id", p.ID, "payment_status", p.Status, "reason", p.Reason, "attempt", a.N)
+		logger = log.With(logger, "msg", "payment recorded", "product_id", r.ProductID, "amount_sen", r.Amount, "attempt", a.N)
 	} else {
-		logger.Log("msg", "payment already recorded; publishing its outcome again", "payment_id", p.ID, "payment_status", p.Status)
+		logger = log.With(logger, "msg", "payment already recorded; its outcome published again")
 	}
 
 	n, err := s.events.PaymentProcessed(ctx, p)
+	logPublished(logger, err, "payment_id", p.ID, "payment_status", p.Status, "reason", p.Reason, "channel", "payments.processed", "receivers", n)
 	if err != nil {
 		return fmt.Errorf("publish outcome: %w", err)
 	}
-	logger.Log("msg", "outcome published", "channel", "payments.processed", "paid", p.Paid(), "receivers", n)
 	return nil
 }
 
@@ -222,8 +220,6 @@ func (s *Service) Charge(ctx context.Context, r ChargeRequest) error {
 func (s *Service) Refund(ctx context.Context, orderID, correlationID string) error {
 	defer s.locks.Lock(orderID)()
 	logger := log.With(s.logger, "order_id", orderID, "correlation_id", correlationID)
-	logger.Log("msg", "refund request received")
-
 	p, err := s.repo.Payment(ctx, orderID)
 	if err != nil {
 		return err
@@ -254,16 +250,24 @@ func (s *Service) Refund(ctx context.Context, orderID, correlationID string) err
 			return err
 		}
 		p.Status, p.RefundedAt = Refunded, at
-		logger.Log("msg", "payment refunded", "payment_id", p.ID, "attempt", a.N)
+		logger = log.With(logger, "msg", "payment refunded", "attempt", a.N)
 	} else {
-		logger.Log("msg", "payment already refunded; publishing the refund again", "payment_id", p.ID)
+		logger = log.With(logger, "msg", "payment already refunded; the refund published again")
 	}
 	n, err := s.events.PaymentRefunded(ctx, p)
+	logPublished(logger, err, "payment_id", p.ID, "channel", "payments.refunded", "receivers", n)
 	if err != nil {
 		return fmt.Errorf("publish refund: %w", err)
 	}
-	logger.Log("msg", "refund published", "channel", "payments.refunded", "receivers", n)
 	return nil
+}
+
+// logPublished logs keyvals, and err when the publish failed.
+func logPublished(logger log.Logger, err error, keyvals ...any) {
+	if err != nil {
+		keyvals = append(keyvals, "err", err)
+	}
+	logger.Log(keyvals...)
 }
 
 // claim claims the next attempt at work on the order for this replica. It
