@@ -14,12 +14,14 @@ import (
 // other learns it lost and reads again. Nothing is ever updated in place.
 type Repository interface {
 	// Create stores a new order at version 0, first in its user's list.
-	// ErrDuplicate when an order has its id.
-	Create(ctx context.Context, o Order) error
+	// first, unless nil, runs while the order is being listed; the order is
+	// stored only once both succeeded. ErrDuplicate when an order has its
+	// id.
+	Create(ctx context.Context, o Order, first func(context.Context) error) error
 	// Resume is Create for an order whose creation an earlier request
 	// began (its Idempotency-Key names it): it lists the order only if
 	// that request had not.
-	Resume(ctx context.Context, o Order) error
+	Resume(ctx context.Context, o Order, first func(context.Context) error) error
 	// Get returns the order at its latest version, or ErrNotFound.
 	Get(ctx context.Context, id string) (Order, error)
 	// Peek returns the latest version of the order this process knows of,

@@ -63,7 +63,7 @@ func testStore(t *testing.T, newDB func(*testing.T) docstore.Database) {
 		repo := newStore(t, newDB(t))
 		want := newOrder("u1", t0)
 		want.IdempotencyKey = "k1"
-		if err := repo.Create(ctx, want); err != nil {
+		if err := repo.Create(ctx, want, nil); err != nil {
 			t.Fatal(err)
 		}
 		have, err := repo.Get(ctx, want.ID)
@@ -84,13 +84,28 @@ func testStore(t *testing.T, newDB func(*testing.T) docstore.Database) {
 		}
 	})
 
+	t.Run("an order whose first step fails is not stored", func(t *testing.T) {
+		repo := newStore(t, newDB(t))
+		o := newOrder("u1", t0)
+		outboxDown := errors.New("outbox unavailable")
+		if err := repo.Create(ctx, o, func(context.Context) error { return outboxDown }); !errors.Is(err, outboxDown) {
+			t.Fatalf("want the first step's error, have %v", err)
+		}
+		if _, err := repo.Get(ctx, o.ID); !errors.Is(err, ordersvc.ErrNotFound) {
+			t.Errorf("want the order not stored, have %v", err)
+		}
+		if orders, _, _ := repo.List(ctx, "u1", 0, 10); len(orders) != 0 {
+			t.Errorf("want nothing listed, have %+v", orders)
+		}
+	})
+
 	t.Run("an order id is stored once", func(t *testing.T) {
 		repo := newStore(t, newDB(t))
 		o := newOrder("u1", t0)
-		if err := repo.Create(ctx, o); err != nil {
+		if err := repo.Create(ctx, o, nil); err != nil {
 			t.Fatal(err)
 		}
-		if err := repo.Create(ctx, o); !errors.Is(err, ordersvc.ErrDuplicate) {
+		if err := repo.Create(ctx, o, nil); !errors.Is(err, ordersvc.ErrDuplicate) {
 			t.Errorf("want ErrDuplicate, have %v", err)
 		}
 		if page, _, err := repo.List(ctx, "u1", 0, 10); err != nil || len(page) != 1 {
@@ -102,7 +117,7 @@ func testStore(t *testing.T, newDB func(*testing.T) docstore.Database) {
 		db := newDB(t)
 		a, b := newStore(t, db), newStore(t, db)
 		o := newOrder("u1", t0)
-		if err := a.Create(ctx, o); err != nil {
+		if err := a.Create(ctx, o, nil); err != nil {
 			t.Fatal(err)
 		}
 		fromB, err := b.Get(ctx, o.ID)
@@ -136,7 +151,7 @@ func testStore(t *testing.T, newDB func(*testing.T) docstore.Database) {
 	t.Run("of concurrent changes of one version exactly one is stored", func(t *testing.T) {
 		db := newDB(t)
 		o := newOrder("u1", t0)
-		if err := newStore(t, db).Create(ctx, o); err != nil {
+		if err := newStore(t, db).Create(ctx, o, nil); err != nil {
 			t.Fatal(err)
 		}
 		var mu sync.Mutex
@@ -169,7 +184,7 @@ func testStore(t *testing.T, newDB func(*testing.T) docstore.Database) {
 		db := newDB(t)
 		a, b := newStore(t, db), newStore(t, db)
 		o := newOrder("u1", t0)
-		if err := a.Create(ctx, o); err != nil {
+		if err := a.Create(ctx, o, nil); err != nil {
 			t.Fatal(err)
 		}
 		if _, ok := b.Peek(o.ID); ok {
@@ -218,12 +233,12 @@ func testStore(t *testing.T, newDB func(*testing.T) docstore.Database) {
 			var want []string
 			for i := range size {
 				o := newOrder(user, t0.Add(time.Duration(i)*time.Millisecond))
-				if err := writer.Create(ctx, o); err != nil {
+				if err := writer.Create(ctx, o, nil); err != nil {
 					t.Fatal(err)
 				}
 				want = append([]string{o.ID}, want...)
 			}
-			if err := writer.Create(ctx, newOrder("someone-else", t0)); err != nil {
+			if err := writer.Create(ctx, newOrder("someone-else", t0), nil); err != nil {
 				t.Fatal(err)
 			}
 			for name, repo := range map[string]*ordersvc.Store{"the writer": writer, "another replica": newStore(t, db)} {
@@ -256,7 +271,7 @@ func testStore(t *testing.T, newDB func(*testing.T) docstore.Database) {
 		db := newDB(t)
 		a, b := newStore(t, db), newStore(t, db)
 		o := newOrder("u1", t0)
-		if err := a.Create(ctx, o); err != nil {
+		if err := a.Create(ctx, o, nil); err != nil {
 			t.Fatal(err)
 		}
 		p := paid(o, "req-2")
@@ -275,7 +290,7 @@ func testStore(t *testing.T, newDB func(*testing.T) docstore.Database) {
 		var orders []ordersvc.Order
 		for i := range 10 { // a full page
 			o := newOrder("u1", t0.Add(time.Duration(i)*time.Millisecond))
-			if err := writer.Create(ctx, o); err != nil {
+			if err := writer.Create(ctx, o, nil); err != nil {
 				t.Fatal(err)
 			}
 			orders = append(orders, o)
@@ -300,7 +315,7 @@ func testStore(t *testing.T, newDB func(*testing.T) docstore.Database) {
 		db := newDB(t)
 		repo := newStore(t, db)
 		first := newOrder("u1", t0)
-		if err := repo.Create(ctx, first); err != nil {
+		if err := repo.Create(ctx, first, nil); err != nil {
 			t.Fatal(err)
 		}
 		// A creation that listed its order, then failed to store it.
@@ -309,7 +324,7 @@ func testStore(t *testing.T, newDB func(*testing.T) docstore.Database) {
 			t.Fatal(err)
 		}
 		last := newOrder("u1", t0.Add(time.Second))
-		if err := repo.Create(ctx, last); err != nil {
+		if err := repo.Create(ctx, last, nil); err != nil {
 			t.Fatal(err)
 		}
 		for _, r := range []*ordersvc.Store{repo, newStore(t, db)} {
@@ -328,7 +343,7 @@ func testStore(t *testing.T, newDB func(*testing.T) docstore.Database) {
 		if err := db.Collection("user_orders").Insert(ctx, bson.D{{Key: "_id", Value: "u1/1"}, {Key: "orderId", Value: mustOID(o.ID)}, {Key: "userId", Value: "u1"}}); err != nil {
 			t.Fatal(err)
 		}
-		if err := newStore(t, db).Resume(ctx, o); err != nil {
+		if err := newStore(t, db).Resume(ctx, o, nil); err != nil {
 			t.Fatal(err)
 		}
 		orders, _, err := repo.List(ctx, "u1", 0, 10)
@@ -337,7 +352,7 @@ func testStore(t *testing.T, newDB func(*testing.T) docstore.Database) {
 		}
 		// A request that died before listing it: resuming lists it.
 		unlisted := newOrder("u1", t0)
-		if err := repo.Resume(ctx, unlisted); err != nil {
+		if err := repo.Resume(ctx, unlisted, nil); err != nil {
 			t.Fatal(err)
 		}
 		if orders, _, _ := repo.List(ctx, "u1", 0, 10); len(orders) != 2 || orders[0].ID != unlisted.ID {

@@ -196,14 +196,14 @@ func (s *OrderService) create(ctx context.Context, n NewOrder, id string, resume
 	}
 	// The order is announced again until paymentsvc answers. The outbox
 	// knows of it before it exists, so no stored order goes unannounced.
-	if err := s.outbox.Schedule(ctx, now.Add(s.backoff.Delay(0)), OutboxEntry{OrderID: id, Awaits: Pending, Since: now}); err != nil {
-		return Order{}, err
+	schedule := func(ctx context.Context) error {
+		return s.outbox.Schedule(ctx, now.Add(s.backoff.Delay(0)), OutboxEntry{OrderID: id, Awaits: Pending, Since: now})
 	}
 	store := s.repo.Create
 	if resume {
 		store = s.repo.Resume
 	}
-	if err := store(ctx, o); err != nil {
+	if err := store(ctx, o, schedule); err != nil {
 		return Order{}, err
 	}
 	// The order is stored: from here on the outbox guarantees the event,

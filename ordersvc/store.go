@@ -206,18 +206,18 @@ func storeErr(err error) error {
 	return err
 }
 
-// Create implements Repository. The order is listed before it is stored: a
-// crash between the two leaves a list entry of no order, which List skips,
-// rather than an order its user cannot list.
-func (s *Store) Create(ctx context.Context, o Order) error {
-	return s.create(ctx, o, false)
+// Create implements Repository. The order is listed, and first done, before
+// it is stored: a crash between leaves a list entry of no order, which List
+// skips, rather than an order its user cannot list.
+func (s *Store) Create(ctx context.Context, o Order, first func(context.Context) error) error {
+	return s.create(ctx, o, false, first)
 }
 
 // Resume stores an order whose creation an earlier request began and did
 // not finish (its Idempotency-Key names it): as Create does, but it lists
 // the order only if that request had not.
-func (s *Store) Resume(ctx context.Context, o Order) error {
-	return s.create(ctx, o, true)
+func (s *Store) Resume(ctx context.Context, o Order, first func(context.Context) error) error {
+	return s.create(ctx, o, true, first)
 }
 
 // resumeWindow is how far from the end of a user's list Resume looks for
@@ -225,13 +225,24 @@ func (s *Store) Resume(ctx context.Context, o Order) error {
 // it moments before, when it listed it at all.
 const resumeWindow = 32
 
-func (s *Store) create(ctx context.Context, o Order, resume bool) error {
+func (s *Store) create(ctx context.Context, o Order, resume bool, first func(context.Context) error) error {
 	oid, err := bson.ObjectIDFromHex(o.ID)
 	if err != nil {
 		return ErrInvalidID
 	}
-	n, listed, err := s.enlist(ctx, o, oid, resume)
-	if err != nil {
+	var (
+		n      Position
+		listed recentPage
+	)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) {
+		n, listed, err = s.enlist(gctx, o, oid, resume)
+		return err
+	})
+	if first != nil {
+		g.Go(func() error { return first(gctx) })
+	}
+	if err := g.Wait(); err != nil {
 		return err
 	}
 	if err := s.orders.Insert(ctx, orderDoc{ID: oid, Fields: fieldsOf(o)}); err != nil {
