@@ -208,7 +208,11 @@ func (s *Service) Charge(ctx context.Context, r ChargeRequest) error {
 	}
 
 	n, err := s.events.PaymentProcessed(ctx, p)
-	logPublished(logger, err, "payment_id", p.ID, "payment_status", p.Status, "reason", p.Reason, "channel", "payments.processed", "receivers", n)
+	kv := []any{"payment_id", p.ID, "payment_status", p.Status}
+	if p.Reason != "" {
+		kv = append(kv, "reason", p.Reason)
+	}
+	logPublished(logger, err, append(kv, "channel", "payments.processed", "receivers", n)...)
 	if err != nil {
 		return fmt.Errorf("publish outcome: %w", err)
 	}
@@ -233,8 +237,12 @@ func (s *Service) Refund(ctx context.Context, orderID, correlationID string) err
 	}
 	a := Attempt{}
 	if p.Status != Refunded {
-		if a, p, err = s.claim(ctx, orderID, RefundWork, refunded); err != nil {
+		var done Payment
+		if a, done, err = s.claim(ctx, orderID, RefundWork, refunded); err != nil {
 			return err
+		}
+		if a.N == 0 { // refunded meanwhile
+			p = done
 		}
 	}
 	if a.N > 0 {

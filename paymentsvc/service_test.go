@@ -210,8 +210,13 @@ func TestRefundsHappenOnceAndOnlyForPaidPayments(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if len(events.refunded) != 2 || events.refunded[0].Status != paymentsvc.Refunded {
-		t.Errorf("want the refund published twice (once done, once repeated), have %+v", events.refunded)
+	if len(events.refunded) != 2 {
+		t.Fatalf("want the refund published twice (once done, once repeated), have %+v", events.refunded)
+	}
+	for _, p := range events.refunded {
+		if p.Status != paymentsvc.Refunded || p.OrderID != paid.OrderID || p.ID != events.processed[0].ID {
+			t.Errorf("want the order's payment %s Refunded, have %+v", events.processed[0].ID, p)
+		}
 	}
 	if err := svc.Refund(ctx, declined.OrderID, ""); err == nil {
 		t.Error("a declined payment was refunded")
