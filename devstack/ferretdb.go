@@ -32,8 +32,8 @@ func StartFerretDB(addr, dir string, logLevel slog.Level) (*FerretDB, error) {
 	indexer := &idIndexer{dir: dir, dbs: map[string]*sql.DB{}, logger: logger}
 	indexer.pass() // the collections a previous run left, before any query
 	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: addr},
-		Handler:   "sqlite",
+		Listener: ferretdb.ListenerConfig{TCP: addr},
+		Handler:  "sqlite",
 		// WAL with synchronous=NORMAL: a commit is safe from a crash of any
 		// process as soon as it returns, and reaches the disk at the next
 		// checkpoint; only a crash of the machine itself can lose the last

@@ -15,6 +15,7 @@ import (
 	"github.com/orderflow/orderflow/internal/docstore"
 	"github.com/orderflow/orderflow/internal/platform"
 	"github.com/orderflow/orderflow/ordersvc"
+	"github.com/orderflow/orderflow/transport/httperr"
 )
 
 // nopEvents publishes nothing, to nobody.
@@ -82,6 +83,42 @@ func TestGatewayAnswers504WhenOrdersvcIsSlow(t *testing.T) {
 	}
 	if took := time.Since(begin); took > 5*time.Second {
 		t.Errorf("the gateway hung for %v", took)
+	}
+}
+
+// A POST that times out may have created its order: the 504 says how to
+// find out safely.
+func TestA504OnCreateSaysARetryWithTheKeyIsSafe(t *testing.T) {
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body) // then the server notices the gateway leave
+		<-r.Context().Done()
+	}))
+	t.Cleanup(slow.Close)
+	gw := gatewayTo(t, slow.URL, 100*time.Millisecond)
+	req, _ := http.NewRequest("POST", gw.URL+"/orders", strings.NewReader(`{"userId":"u1","productId":"1","productName":"K","totalOrderAmount":1}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Idempotency-Key", "k1")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusGatewayTimeout || !strings.Contains(string(body), "may have been created") || !strings.Contains(string(body), "same Idempotency-Key") {
+		t.Errorf("want a 504 saying the order may exist and a retry with the key is safe, have %d %s", resp.StatusCode, body)
+	}
+}
+
+// ordersvc at capacity answers 503 with Retry-After; the client sees both.
+func TestOrdersvcAtCapacityReachesTheClientAs503WithRetryAfter(t *testing.T) {
+	full := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		httperr.Write(w, httperr.Overloaded)
+	}))
+	t.Cleanup(full.Close)
+	gw := gatewayTo(t, full.URL, time.Second)
+	resp := post(t, gw.URL, "application/json", `{"userId":"u1","productId":"1","productName":"K","totalOrderAmount":1}`)
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") != "1" {
+		t.Errorf("want 503 with Retry-After: 1, have %d %q", resp.StatusCode, resp.Header.Get("Retry-After"))
 	}
 }
 
