@@ -69,11 +69,6 @@ type State struct {
 // State returns the order's statuses.
 func (o Order) State() State { return State{o.Status, o.PaymentStatus} }
 
-// Awaiting reports whether the order waits for an answer from paymentsvc.
-func (o Order) Awaiting() bool {
-	return o.PaymentStatus == Pending || o.PaymentStatus == Refunding
-}
-
 // Final reports whether the order can change no more.
 func (o Order) Final() bool {
 	switch o.Status {

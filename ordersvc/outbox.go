@@ -332,7 +332,7 @@ func (o *Outbox) firstUnswept(ctx context.Context, now time.Time) (int64, error)
 	slices.Sort(epochs)
 	current := epochOf(now.Unix())
 	for _, e := range epochs {
-		done, err := o.marked(ctx, o.db.Collection(epochCollection(e)), "done")
+		done, err := docstore.Exists(ctx, o.db.Collection(epochCollection(e)), "done")
 		if err != nil {
 			return 0, err
 		}
@@ -354,11 +354,11 @@ func (o *Outbox) sweepSlot(ctx context.Context, slot int64, due DueFunc) error {
 	if err != nil {
 		return err
 	}
-	if ok, err := o.marked(ctx, coll, slotEndID(slot)); err != nil || ok {
+	if ok, err := docstore.Exists(ctx, coll, slotEndID(slot)); err != nil || ok {
 		return err
 	}
 	for lane := range outboxLanes {
-		ok, err := o.marked(ctx, coll, laneEndID(slot, lane))
+		ok, err := docstore.Exists(ctx, coll, laneEndID(slot, lane))
 		if err != nil {
 			return err
 		}
@@ -462,18 +462,6 @@ func (o *Outbox) handle(ctx context.Context, entries []OutboxEntry, due DueFunc)
 		})
 	}
 	return g.Wait()
-}
-
-func (o *Outbox) marked(ctx context.Context, coll docstore.Collection, id string) (bool, error) {
-	var d markDoc
-	switch err := coll.Find(ctx, id, &d); {
-	case err == nil:
-		return true, nil
-	case errors.Is(err, docstore.ErrNotFound):
-		return false, nil
-	default:
-		return false, err
-	}
 }
 
 func (o *Outbox) mark(ctx context.Context, coll docstore.Collection, id string) error {

@@ -345,17 +345,7 @@ func (s *Store) head(ctx context.Context, userID string) (Position, error) {
 }
 
 func (s *Store) listed(ctx context.Context, userID string, n Position) (bool, error) {
-	var d struct {
-		ID string `bson:"_id"`
-	}
-	switch err := s.lists.Find(ctx, listID(userID, n), &d); {
-	case err == nil:
-		return true, nil
-	case errors.Is(err, docstore.ErrNotFound):
-		return false, nil
-	default:
-		return false, err
-	}
+	return docstore.Exists(ctx, s.lists, listID(userID, n))
 }
 
 func (s *Store) sawHead(userID string, n Position) {

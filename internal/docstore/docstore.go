@@ -46,3 +46,16 @@ var (
 	// ErrUnavailable wraps failures to reach the store.
 	ErrUnavailable = errors.New("store unavailable")
 )
+
+// Exists reports whether c holds a document whose _id is id.
+func Exists(ctx context.Context, c Collection, id any) (bool, error) {
+	var d struct{}
+	switch err := c.Find(ctx, id, &d); {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, ErrNotFound):
+		return false, nil
+	default:
+		return false, err
+	}
+}

@@ -66,10 +66,19 @@ func Run(t *testing.T, newDB func(t *testing.T) docstore.Database) {
 		}
 	})
 
-	t.Run("a missing document is ErrNotFound", func(t *testing.T) {
+	t.Run("a missing document is ErrNotFound, and does not exist", func(t *testing.T) {
+		c := newDB(t).Collection("things")
 		var have doc
-		if err := newDB(t).Collection("things").Find(ctx, "nothing", &have); !errors.Is(err, docstore.ErrNotFound) {
+		if err := c.Find(ctx, "nothing", &have); !errors.Is(err, docstore.ErrNotFound) {
 			t.Errorf("want ErrNotFound, have %v", err)
+		}
+		if err := c.Insert(ctx, doc{ID: "something", At: at}); err != nil {
+			t.Fatal(err)
+		}
+		for id, want := range map[string]bool{"nothing": false, "something": true} {
+			if ok, err := docstore.Exists(ctx, c, id); err != nil || ok != want {
+				t.Errorf("Exists(%q): want %v, have %v (%v)", id, want, ok, err)
+			}
 		}
 	})
 

@@ -128,9 +128,6 @@ func (s *stack) stop() {
 	s.logs.Close()
 }
 
-// services are the processes of the three services.
-func (s *stack) services() []string { return []string{"gateway", "ordersvc", "paymentsvc"} }
-
 func freePorts(n int) ([]string, error) {
 	var ports []string
 	var lns []net.Listener
