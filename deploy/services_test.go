@@ -9,7 +9,8 @@ import (
 	"testing"
 
 	"github.com/orderflow/orderflow/gateway"
-	"github.com/orderflow/orderflow/internal/platform"
+	"github.com/orderflow/orderflow/internal/process"
+
 	"github.com/orderflow/orderflow/ordersvc"
 	"github.com/orderflow/orderflow/paymentsvc"
 )
@@ -42,7 +43,7 @@ func services(t *testing.T) map[string]service {
 		fs := flag.NewFlagSet(s.name, flag.ContinueOnError)
 		s.register(fs)
 		svc := service{name: s.name, prefix: s.prefix, env: map[string]bool{}}
-		for _, name := range platform.EnvNames(fs, s.prefix) {
+		for _, name := range process.EnvNames(fs, s.prefix) {
 			svc.env[name] = true
 		}
 		_, port, err := net.SplitHostPort(fs.Lookup("http.addr").DefValue)
@@ -57,7 +58,7 @@ func services(t *testing.T) map[string]service {
 
 // httpAddrVar is the variable that sets a service's -http.addr.
 func (s service) httpAddrVar() string {
-	return platform.EnvName(s.prefix, "http.addr")
+	return process.EnvName(s.prefix, "http.addr")
 }
 
 // initScriptEnv lists the variables the MongoDB init script reads.

@@ -16,7 +16,10 @@ import (
 	"github.com/oklog/run"
 
 	"github.com/orderflow/orderflow/gateway"
-	"github.com/orderflow/orderflow/internal/platform"
+	"github.com/orderflow/orderflow/internal/httpserver"
+	"github.com/orderflow/orderflow/internal/process"
+	"github.com/orderflow/orderflow/internal/startup"
+
 	"github.com/orderflow/orderflow/ordersvc"
 	"github.com/orderflow/orderflow/paymentsvc"
 )
@@ -49,13 +52,13 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.OrdersvcAddr, "ordersvc.addr", "127.0.0.1:7001", "address of ordersvc's internal API")
 	fs.StringVar(&c.PaymentsvcAddr, "paymentsvc.addr", "127.0.0.1:7002", "address of paymentsvc's health endpoints")
 	fs.BoolVar(&c.StoresOnly, "stores.only", false, "run MongoDB and Redis only, for services run as processes of their own")
-	platform.RegisterDebugFlag(fs, &c.DebugAddr)
+	httpserver.RegisterDebugFlag(fs, &c.DebugAddr)
 }
 
 // Run starts the stack and runs it until ctx is cancelled or a part fails.
 // Everything it started is stopped before it returns.
 func Run(ctx context.Context, cfg Config, stderr io.Writer) error {
-	logger := platform.NewLogger(stderr, "devstack")
+	logger := process.NewLogger(stderr, "devstack")
 	if err := checkPorts(cfg); err != nil {
 		return err
 	}
@@ -74,7 +77,7 @@ func Run(ctx context.Context, cfg Config, stderr io.Writer) error {
 		mongoURI = f.URI
 		logger.Log("msg", "embedded FerretDB (MongoDB wire protocol, SQLite files) serving", "uri", mongoURI, "data", dir)
 	} else {
-		logger.Log("msg", "using MongoDB from MONGO_URI", "uri", platform.Redact(mongoURI))
+		logger.Log("msg", "using MongoDB from MONGO_URI", "uri", startup.Redact(mongoURI))
 	}
 
 	redisURL := cfg.RedisURL
@@ -97,16 +100,16 @@ func Run(ctx context.Context, cfg Config, stderr io.Writer) error {
 			return err
 		}
 	} else {
-		logger.Log("msg", "using Redis from REDIS_URL", "url", platform.Redact(redisURL))
+		logger.Log("msg", "using Redis from REDIS_URL", "url", startup.Redact(redisURL))
 	}
 
 	var g run.Group
-	ctx = platform.AddContext(ctx, &g)
-	if err := platform.AddDebugServer(&g, cfg.DebugAddr, "", logger); err != nil {
+	ctx = process.AddContext(ctx, &g)
+	if err := httpserver.AddDebugServer(&g, cfg.DebugAddr, process.EnvName("", "debug.addr"), logger); err != nil {
 		return err
 	}
 	if cfg.StoresOnly {
-		logger.Log("msg", "serving MongoDB and Redis only; Ctrl-C stops them", "mongo_uri", platform.Redact(mongoURI), "redis_url", platform.Redact(redisURL))
+		logger.Log("msg", "serving MongoDB and Redis only; Ctrl-C stops them", "mongo_uri", startup.Redact(mongoURI), "redis_url", startup.Redact(redisURL))
 		return g.Run()
 	}
 
@@ -115,9 +118,9 @@ func Run(ctx context.Context, cfg Config, stderr io.Writer) error {
 	payments.HTTPAddr, payments.Mongo.URI, payments.Redis.URL = cfg.PaymentsvcAddr, mongoURI, redisURL
 	gw.HTTPAddr, gw.OrdersURL = cfg.GatewayAddr, "http://"+dialAddr(cfg.OrdersvcAddr)
 
-	g.Add(func() error { return ordersvc.Run(ctx, orders, platform.NewLogger(stderr, "ordersvc")) }, func(error) {})
-	g.Add(func() error { return paymentsvc.Run(ctx, payments, platform.NewLogger(stderr, "paymentsvc")) }, func(error) {})
-	g.Add(func() error { return gateway.Run(ctx, gw, platform.NewLogger(stderr, "gateway")) }, func(error) {})
+	g.Add(func() error { return ordersvc.Run(ctx, orders, process.NewLogger(stderr, "ordersvc")) }, func(error) {})
+	g.Add(func() error { return paymentsvc.Run(ctx, payments, process.NewLogger(stderr, "paymentsvc")) }, func(error) {})
+	g.Add(func() error { return gateway.Run(ctx, gw, process.NewLogger(stderr, "gateway")) }, func(error) {})
 	base := "http://localhost:" + port(cfg.GatewayAddr)
 	logger.Log("msg", "order system starting; Ctrl-C stops it", "api", base+"/orders", "swagger_ui", base+"/api")
 	return g.Run()
@@ -155,7 +158,7 @@ func checkPorts(cfg Config) error {
 		addrs = append(addrs, struct{ addr, flag string }{cfg.RedisAddr, "redis.addr"})
 	}
 	for _, a := range addrs {
-		ln, err := platform.Listen(a.addr, a.flag, platform.EnvName("", a.flag))
+		ln, err := httpserver.Listen(a.addr, a.flag, process.EnvName("", a.flag))
 		if err != nil {
 			return err
 		}

@@ -109,7 +109,7 @@ func TestOrdersSettleAfterRedisRestarts(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	for _, p := range []*process{s.orders, s.payments} {
+	for _, p := range []*inProcess{s.orders, s.payments} {
 		testenv.Eventually(t, settle, p.name+" never resubscribed", func() bool { return s.ready(p) })
 	}
 	for _, id := range during[:3] {

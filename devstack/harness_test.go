@@ -15,7 +15,8 @@ import (
 
 	"github.com/orderflow/orderflow/devstack"
 	"github.com/orderflow/orderflow/gateway"
-	"github.com/orderflow/orderflow/internal/platform"
+
+	"github.com/orderflow/orderflow/internal/process"
 	"github.com/orderflow/orderflow/internal/testenv"
 	"github.com/orderflow/orderflow/ordersvc"
 	"github.com/orderflow/orderflow/paymentsvc"
@@ -32,13 +33,13 @@ type system struct {
 	logs     *syncBuffer
 
 	gatewayURL string
-	orders     *process
-	payments   *process
-	gateway    *process
+	orders     *inProcess
+	payments   *inProcess
+	gateway    *inProcess
 }
 
-// process is one service running in the test process.
-type process struct {
+// inProcess is one service running in the test process.
+type inProcess struct {
 	name   string
 	addr   string
 	run    func(ctx context.Context) error
@@ -85,13 +86,13 @@ func startSystem(t testing.TB, withPayments bool) *system {
 		*d = time.Second
 	}
 	s.gatewayURL = "http://" + gatewayCfg.HTTPAddr
-	s.orders = &process{name: "ordersvc", addr: ordersCfg.HTTPAddr, run: func(ctx context.Context) error {
+	s.orders = &inProcess{name: "ordersvc", addr: ordersCfg.HTTPAddr, run: func(ctx context.Context) error {
 		return ordersvc.Run(ctx, ordersCfg, s.logger("ordersvc"))
 	}}
-	s.payments = &process{name: "paymentsvc", addr: paymentsCfg.HTTPAddr, run: func(ctx context.Context) error {
+	s.payments = &inProcess{name: "paymentsvc", addr: paymentsCfg.HTTPAddr, run: func(ctx context.Context) error {
 		return paymentsvc.Run(ctx, paymentsCfg, s.logger("paymentsvc"))
 	}}
-	s.gateway = &process{name: "gateway", addr: gatewayCfg.HTTPAddr, run: func(ctx context.Context) error {
+	s.gateway = &inProcess{name: "gateway", addr: gatewayCfg.HTTPAddr, run: func(ctx context.Context) error {
 		return gateway.Run(ctx, gatewayCfg, s.logger("gateway"))
 	}}
 
@@ -103,10 +104,10 @@ func startSystem(t testing.TB, withPayments bool) *system {
 	return s
 }
 
-func (s *system) logger(name string) log.Logger { return platform.NewLogger(s.logs, name) }
+func (s *system) logger(name string) log.Logger { return process.NewLogger(s.logs, name) }
 
 // start runs p and waits until it is ready.
-func (s *system) start(p *process) {
+func (s *system) start(p *inProcess) {
 	s.t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	p.cancel, p.done = cancel, make(chan error, 1)
@@ -124,7 +125,7 @@ func (s *system) start(p *process) {
 }
 
 // stop stops p, as SIGTERM would, and waits until it has.
-func (s *system) stop(p *process) {
+func (s *system) stop(p *inProcess) {
 	if p.cancel == nil {
 		return
 	}
@@ -135,7 +136,7 @@ func (s *system) stop(p *process) {
 	p.cancel = nil
 }
 
-func (s *system) ready(p *process) bool { return answers200("http://" + p.addr + "/readyz") }
+func (s *system) ready(p *inProcess) bool { return answers200("http://" + p.addr + "/readyz") }
 
 // answers200 reports whether a GET of url answers 200.
 func answers200(url string) bool {

@@ -8,7 +8,8 @@ import (
 
 	"github.com/orderflow/orderflow/devstack"
 	"github.com/orderflow/orderflow/gateway"
-	"github.com/orderflow/orderflow/internal/platform"
+	"github.com/orderflow/orderflow/internal/process"
+
 	"github.com/orderflow/orderflow/ordersvc"
 	"github.com/orderflow/orderflow/paymentsvc"
 )
@@ -32,7 +33,7 @@ func TestREADMEDocumentsEveryFlag(t *testing.T) {
 		fs := flag.NewFlagSet(cmd.prefix, flag.ContinueOnError)
 		cmd.register(fs)
 		fs.VisitAll(func(f *flag.Flag) {
-			row := "| `-" + f.Name + "` | `" + platform.EnvName(cmd.prefix, f.Name) + "` |"
+			row := "| `-" + f.Name + "` | `" + process.EnvName(cmd.prefix, f.Name) + "` |"
 			if !strings.Contains(string(readme), row) {
 				t.Errorf("README.md has no row %s", row)
 			}

@@ -11,7 +11,9 @@ import (
 	"github.com/go-kit/log"
 	"github.com/oklog/run"
 
-	"github.com/orderflow/orderflow/internal/platform"
+	"github.com/orderflow/orderflow/internal/httpserver"
+	"github.com/orderflow/orderflow/internal/process"
+	"github.com/orderflow/orderflow/internal/prommetrics"
 	"github.com/orderflow/orderflow/ordersvc"
 	"github.com/orderflow/orderflow/transport/httperr"
 )
@@ -35,7 +37,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.MetricsAddr, "metrics.addr", "", "address of /metrics, apart from the public API (empty: /metrics on -http.addr)")
 	fs.StringVar(&c.OrdersURL, "ordersvc.url", "http://127.0.0.1:7001", "base URL of ordersvc's internal API")
 	fs.DurationVar(&c.OrdersTimeout, "ordersvc.timeout", 5*time.Second, "how long a call to ordersvc may take before the client gets a 504")
-	platform.RegisterDebugFlag(fs, &c.DebugAddr)
+	httpserver.RegisterDebugFlag(fs, &c.DebugAddr)
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown.timeout", 10*time.Second, "how long in-flight requests may take to finish at shutdown")
 }
 
@@ -55,21 +57,21 @@ func Run(ctx context.Context, cfg Config, logger log.Logger) error {
 	if err != nil {
 		return err
 	}
-	checks := map[string]platform.Check{
+	checks := map[string]httpserver.Check{
 		"ordersvc": func(ctx context.Context) error { return ping(ctx, httpClient, cfg.OrdersURL+"/healthz") },
 	}
-	m := platform.NewMetrics("gateway")
+	m := prommetrics.NewMetrics("gateway")
 	api := MakeHTTPHandler(orders, checks, m, logger)
 	metrics := http.NewServeMux()
 	metrics.Handle("GET /metrics", m.Handler())
 
-	ln, err := platform.Listen(cfg.HTTPAddr, "http.addr", platform.EnvName(EnvPrefix, "http.addr"))
+	ln, err := httpserver.Listen(cfg.HTTPAddr, "http.addr", process.EnvName(EnvPrefix, "http.addr"))
 	if err != nil {
 		return err
 	}
 	var g run.Group
-	platform.AddContext(ctx, &g)
-	if err := platform.AddDebugServer(&g, cfg.DebugAddr, EnvPrefix, logger); err != nil {
+	process.AddContext(ctx, &g)
+	if err := httpserver.AddDebugServer(&g, cfg.DebugAddr, process.EnvName(EnvPrefix, "debug.addr"), logger); err != nil {
 		ln.Close()
 		return err
 	}
@@ -78,14 +80,14 @@ func Run(ctx context.Context, cfg Config, logger log.Logger) error {
 		api = metrics
 	} else {
 		metrics.HandleFunc("/", httperr.NotFound)
-		mln, err := platform.Listen(cfg.MetricsAddr, "metrics.addr", platform.EnvName(EnvPrefix, "metrics.addr"))
+		mln, err := httpserver.Listen(cfg.MetricsAddr, "metrics.addr", process.EnvName(EnvPrefix, "metrics.addr"))
 		if err != nil {
 			ln.Close()
 			return err
 		}
-		platform.AddServer(&g, platform.NewServer(metrics), mln, cfg.ShutdownTimeout, logger)
+		httpserver.AddServer(&g, httpserver.NewServer(metrics), mln, cfg.ShutdownTimeout, logger)
 	}
-	platform.AddServer(&g, platform.NewServer(api), ln, cfg.ShutdownTimeout, logger)
+	httpserver.AddServer(&g, httpserver.NewServer(api), ln, cfg.ShutdownTimeout, logger)
 	return g.Run()
 }
 

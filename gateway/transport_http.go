@@ -15,9 +15,12 @@ import (
 	httpSwagger "github.com/swaggo/http-swagger/v2"
 
 	"github.com/orderflow/orderflow/gateway/docs"
-	"github.com/orderflow/orderflow/internal/platform"
+	"github.com/orderflow/orderflow/internal/httpserver"
+	"github.com/orderflow/orderflow/internal/prommetrics"
+
 	"github.com/orderflow/orderflow/ordersvc"
 	"github.com/orderflow/orderflow/transport/correlation"
+	"github.com/orderflow/orderflow/transport/correlation/correlationhttp"
 	"github.com/orderflow/orderflow/transport/httperr"
 )
 
@@ -25,7 +28,7 @@ import (
 // with /healthz, /readyz (passing when every check does), the Swagger UI at
 // /api and the OpenAPI document at /api-json. Its requests are counted in m,
 // which Run serves at /metrics.
-func MakeHTTPHandler(s ordersvc.Service, checks map[string]platform.Check, m *platform.Metrics, logger log.Logger) http.Handler {
+func MakeHTTPHandler(s ordersvc.Service, checks map[string]httpserver.Check, m *prommetrics.Metrics, logger log.Logger) http.Handler {
 	e := ordersvc.MakeServerEndpoints(s)
 	opts := []httptransport.ServerOption{
 		httptransport.ServerErrorHandler(httperr.LogServerErrors(logger, errorToHTTP)),
@@ -57,14 +60,14 @@ func MakeHTTPHandler(s ordersvc.Service, checks map[string]platform.Check, m *pl
 	for _, path := range []string{"/api", "/api/", "/api-json"} {
 		mux.Handle(path, httperr.MethodNotAllowed("GET"))
 	}
-	platform.MountHealth(mux, checks)
+	httpserver.MountHealth(mux, checks)
 	mux.HandleFunc("/", httperr.NotFound)
 
 	observed := observe(logger,
 		m.Counter("http_requests_total", "Requests of the public API, by route, method and status.", "route", "method", "status"),
 		m.Histogram("http_request_duration_seconds", "Duration of requests of the public API, by route.", "route"),
 		recoverer(logger, mux))
-	return correlation.Middleware(observed)
+	return correlationhttp.Middleware(observed)
 }
 
 // errorToHTTP maps errors to what a client sees: ordersvc's own errors pass
@@ -219,17 +222,17 @@ func encodeCreated(logger log.Logger) httptransport.EncodeResponseFunc {
 		if r.Replayed {
 			w.Header().Set("Idempotent-Replayed", "true")
 		}
-		return platform.WriteJSON(w, http.StatusCreated, CreatedOrder{OK: true, Created: CreatedID{ID: r.Order.ID}, Order: viewOf(r.Order)})
+		return httpserver.WriteJSON(w, http.StatusCreated, CreatedOrder{OK: true, Created: CreatedID{ID: r.Order.ID}, Order: viewOf(r.Order)})
 	}
 }
 
 func encodeOrder(ctx context.Context, w http.ResponseWriter, response any) error {
-	return platform.WriteJSON(w, http.StatusOK, OneOrder{OK: true, Order: viewOf(response.(ordersvc.OrderResponse).Order)})
+	return httpserver.WriteJSON(w, http.StatusOK, OneOrder{OK: true, Order: viewOf(response.(ordersvc.OrderResponse).Order)})
 }
 
 func encodeStatus(ctx context.Context, w http.ResponseWriter, response any) error {
 	o := response.(ordersvc.OrderResponse).Order
-	return platform.WriteJSON(w, http.StatusOK, OrderStatus{OK: true, OrderID: o.ID, OrderStatus: string(o.Status), PaymentStatus: string(o.PaymentStatus)})
+	return httpserver.WriteJSON(w, http.StatusOK, OrderStatus{OK: true, OrderID: o.ID, OrderStatus: string(o.Status), PaymentStatus: string(o.PaymentStatus)})
 }
 
 func encodeList(ctx context.Context, w http.ResponseWriter, response any) error {
@@ -242,7 +245,7 @@ func encodeList(ctx context.Context, w http.ResponseWriter, response any) error 
 	if p.NextCursor != "" {
 		list.NextCursor = &p.NextCursor
 	}
-	return platform.WriteJSON(w, http.StatusOK, list)
+	return httpserver.WriteJSON(w, http.StatusOK, list)
 }
 
 // statusRecorder remembers the status a handler wrote.

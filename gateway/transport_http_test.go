@@ -13,7 +13,9 @@ import (
 
 	"github.com/orderflow/orderflow/gateway"
 	"github.com/orderflow/orderflow/internal/docstore"
-	"github.com/orderflow/orderflow/internal/platform"
+	"github.com/orderflow/orderflow/internal/httpserver"
+	"github.com/orderflow/orderflow/internal/prommetrics"
+
 	"github.com/orderflow/orderflow/ordersvc"
 	"github.com/orderflow/orderflow/transport/httperr"
 )
@@ -46,7 +48,7 @@ func gatewayTo(t *testing.T, ordersURL string, timeout time.Duration) *httptest.
 	if err != nil {
 		t.Fatal(err)
 	}
-	gw := httptest.NewServer(gateway.MakeHTTPHandler(client, map[string]platform.Check{}, platform.NewMetrics("gateway"), log.NewNopLogger()))
+	gw := httptest.NewServer(gateway.MakeHTTPHandler(client, map[string]httpserver.Check{}, prommetrics.NewMetrics("gateway"), log.NewNopLogger()))
 	t.Cleanup(gw.Close)
 	return gw
 }

@@ -12,7 +12,10 @@ import (
 	"github.com/oklog/run"
 
 	"github.com/orderflow/orderflow/internal/docstore/mongostore"
-	"github.com/orderflow/orderflow/internal/platform"
+	"github.com/orderflow/orderflow/internal/httpserver"
+	"github.com/orderflow/orderflow/internal/process"
+	"github.com/orderflow/orderflow/internal/prommetrics"
+
 	"github.com/orderflow/orderflow/transport/httperr"
 	"github.com/orderflow/orderflow/transport/pubsub"
 )
@@ -25,8 +28,8 @@ type Config struct {
 	HTTPAddr          string
 	MaxInFlight       int
 	MaxQueued         int
-	Mongo             platform.MongoConfig
-	Redis             platform.RedisConfig
+	Mongo             mongostore.Config
+	Redis             pubsub.Config
 	RedeliverInterval time.Duration
 	Backoff           Backoff
 	ClaimTTL          time.Duration
@@ -45,7 +48,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.Backoff.Min, "redeliver.backoff.min", time.Second, "wait before an awaited event is first published again")
 	fs.DurationVar(&c.Backoff.Max, "redeliver.backoff.max", 30*time.Second, "cap of the exponential wait between redeliveries")
 	fs.DurationVar(&c.ClaimTTL, "claim.ttl", 10*time.Minute, "how long a handled event id stays claimed by the replica that handles it")
-	platform.RegisterDebugFlag(fs, &c.DebugAddr)
+	httpserver.RegisterDebugFlag(fs, &c.DebugAddr)
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown.timeout", 10*time.Second, "how long in-flight requests may take to finish at shutdown")
 }
 
@@ -71,12 +74,12 @@ func Run(ctx context.Context, cfg Config, logger log.Logger) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	mongoClient, err := platform.ConnectMongo(ctx, cfg.Mongo)
+	mongoClient, err := mongostore.Connect(ctx, cfg.Mongo)
 	if err != nil {
 		return err
 	}
 	defer mongoClient.Disconnect(context.Background())
-	rdb, err := platform.ConnectRedis(ctx, cfg.Redis)
+	rdb, err := pubsub.Connect(ctx, cfg.Redis, logger)
 	if err != nil {
 		return err
 	}
@@ -87,9 +90,9 @@ func Run(ctx context.Context, cfg Config, logger log.Logger) error {
 	if err != nil {
 		return err
 	}
-	replica := platform.ReplicaName()
+	replica := process.ReplicaName()
 	outbox := NewOutbox(db, replica, rand.IntN(outboxLanes))
-	m := platform.NewMetrics("ordersvc")
+	m := prommetrics.NewMetrics("ordersvc")
 	svc := NewService(repo, outbox, NewEventPublisher(pubsub.NewPublisher(rdb)), cfg.Backoff, logger)
 	consumer := pubsub.NewConsumer(rdb, MakeEventHandlers(svc), log.With(logger, "component", "subscriber"),
 		pubsub.ClaimEvents("ordersvc", cfg.ClaimTTL),
@@ -111,20 +114,24 @@ func Run(ctx context.Context, cfg Config, logger log.Logger) error {
 	mux := http.NewServeMux()
 	mux.Handle("/v1/", httperr.LimitInFlight(cfg.MaxInFlight, cfg.MaxQueued, apiMux))
 	mux.Handle("GET /metrics", m.Handler())
-	platform.MountHealth(mux, platform.DependencyChecks(mongoClient, rdb, consumer.Active))
+	httpserver.MountHealth(mux, map[string]httpserver.Check{
+		"mongodb":      mongostore.Check(mongoClient),
+		"redis":        pubsub.Check(rdb),
+		"subscription": consumer.Check,
+	})
 	mux.HandleFunc("/", httperr.NotFound)
-	ln, err := platform.Listen(cfg.HTTPAddr, "http.addr", platform.EnvName(EnvPrefix, "http.addr"))
+	ln, err := httpserver.Listen(cfg.HTTPAddr, "http.addr", process.EnvName(EnvPrefix, "http.addr"))
 	if err != nil {
 		return err
 	}
 
 	var g run.Group
-	ctx = platform.AddContext(ctx, &g)
-	if err := platform.AddDebugServer(&g, cfg.DebugAddr, EnvPrefix, logger); err != nil {
+	ctx = process.AddContext(ctx, &g)
+	if err := httpserver.AddDebugServer(&g, cfg.DebugAddr, process.EnvName(EnvPrefix, "debug.addr"), logger); err != nil {
 		ln.Close()
 		return err
 	}
-	platform.AddServer(&g, platform.NewServer(mux), ln, cfg.ShutdownTimeout, logger)
+	httpserver.AddServer(&g, httpserver.NewServer(mux), ln, cfg.ShutdownTimeout, logger)
 	g.Add(func() error { return consumer.Run(ctx) }, func(error) {})
 	g.Add(func() error { return redeliverer.Run(ctx) }, func(error) {})
 	return g.Run()

@@ -17,7 +17,7 @@ import (
 	"github.com/go-kit/log"
 	"go.mongodb.org/mongo-driver/v2/bson"
 
-	"github.com/orderflow/orderflow/internal/platform"
+	"github.com/orderflow/orderflow/internal/keyedlock"
 	"github.com/orderflow/orderflow/transport/correlation"
 )
 
@@ -110,7 +110,7 @@ type OrderService struct {
 	backoff Backoff
 	logger  log.Logger
 	now     func() time.Time
-	locks   platform.KeyedLocks
+	locks   keyedlock.Locks
 }
 
 // NewService returns an OrderService.

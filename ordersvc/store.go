@@ -12,7 +12,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/orderflow/orderflow/internal/docstore"
-	"github.com/orderflow/orderflow/internal/platform"
+	"github.com/orderflow/orderflow/internal/keyedlock"
 )
 
 // Store is the Repository on a docstore.Database: MongoDB's in production,
@@ -40,7 +40,7 @@ type Store struct {
 	known  *lru.Cache[string, Order]      // latest versions seen, by order id
 	heads  *lru.Cache[string, Position]   // list lengths seen, by user id
 	recent *lru.Cache[string, recentPage] // the orders of each user's last page this process listed
-	locks  platform.KeyedLocks            // one list append per user at a time
+	locks  keyedlock.Locks                // one list append per user at a time
 }
 
 // Sizes of what a Store remembers: some megabytes.

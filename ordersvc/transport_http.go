@@ -16,7 +16,7 @@ import (
 	httptransport "github.com/go-kit/kit/transport/http"
 	"github.com/go-kit/log"
 
-	"github.com/orderflow/orderflow/transport/correlation"
+	"github.com/orderflow/orderflow/transport/correlation/correlationhttp"
 	"github.com/orderflow/orderflow/transport/httperr"
 )
 
@@ -35,7 +35,7 @@ func MakeHTTPHandler(mux *http.ServeMux, e Endpoints, logger log.Logger) {
 	opts := []httptransport.ServerOption{
 		httptransport.ServerErrorHandler(httperr.LogServerErrors(logger, ErrorToHTTP)),
 		httptransport.ServerErrorEncoder(httperr.EncodeError(ErrorToHTTP)),
-		httptransport.ServerBefore(correlation.FromHTTPRequest),
+		httptransport.ServerBefore(correlationhttp.FromHTTPRequest),
 	}
 	mux.Handle("POST /v1/orders", httptransport.NewServer(httperr.Failures(e.CreateOrderEndpoint), decodeCreateOrderRequest, encodeResponse, opts...))
 	mux.Handle("GET /v1/orders/{id}", httptransport.NewServer(httperr.Failures(e.GetOrderEndpoint), decodeGetOrderRequest, encodeResponse, opts...))
@@ -209,7 +209,7 @@ func NewHTTPClient(baseURL string, client *http.Client) (Service, error) {
 	}
 	opts := []httptransport.ClientOption{
 		httptransport.SetClient(client),
-		httptransport.ClientBefore(correlation.ToHTTPRequest),
+		httptransport.ClientBefore(correlationhttp.ToHTTPRequest),
 	}
 	return Endpoints{
 		CreateOrderEndpoint: httptransport.NewClient(http.MethodPost, u, withPath(u, func(any) string { return "/v1/orders" }, func(req any) any {

@@ -11,7 +11,10 @@ import (
 	"github.com/oklog/run"
 
 	"github.com/orderflow/orderflow/internal/docstore/mongostore"
-	"github.com/orderflow/orderflow/internal/platform"
+	"github.com/orderflow/orderflow/internal/httpserver"
+	"github.com/orderflow/orderflow/internal/process"
+	"github.com/orderflow/orderflow/internal/prommetrics"
+
 	"github.com/orderflow/orderflow/transport/httperr"
 	"github.com/orderflow/orderflow/transport/pubsub"
 )
@@ -22,8 +25,8 @@ const EnvPrefix = "PAYMENTSVC"
 // Config is paymentsvc's configuration; its flags are the whole of it.
 type Config struct {
 	HTTPAddr        string
-	Mongo           platform.MongoConfig
-	Redis           platform.RedisConfig
+	Mongo           mongostore.Config
+	Redis           pubsub.Config
 	ClaimTTL        time.Duration
 	ChargeLease     time.Duration
 	DebugAddr       string
@@ -37,7 +40,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	c.Redis.RegisterFlags(fs)
 	fs.DurationVar(&c.ClaimTTL, "claim.ttl", 10*time.Minute, "how long an event stays claimed by the replica that handles it")
 	fs.DurationVar(&c.ChargeLease, "charge.lease", 30*time.Second, "how long a replica may take over a charge or refund before another may take it over")
-	platform.RegisterDebugFlag(fs, &c.DebugAddr)
+	httpserver.RegisterDebugFlag(fs, &c.DebugAddr)
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown.timeout", 10*time.Second, "how long in-flight requests may take to finish at shutdown")
 }
 
@@ -47,12 +50,12 @@ func Run(ctx context.Context, cfg Config, logger log.Logger) error {
 	if cfg.ClaimTTL <= 0 || cfg.ChargeLease <= 0 {
 		return errors.New("-claim.ttl and -charge.lease must be positive")
 	}
-	mongoClient, err := platform.ConnectMongo(ctx, cfg.Mongo)
+	mongoClient, err := mongostore.Connect(ctx, cfg.Mongo)
 	if err != nil {
 		return err
 	}
 	defer mongoClient.Disconnect(context.Background())
-	rdb, err := platform.ConnectRedis(ctx, cfg.Redis)
+	rdb, err := pubsub.Connect(ctx, cfg.Redis, logger)
 	if err != nil {
 		return err
 	}
@@ -62,28 +65,32 @@ func Run(ctx context.Context, cfg Config, logger log.Logger) error {
 	if err != nil {
 		return err
 	}
-	m := platform.NewMetrics("paymentsvc")
-	svc := NewService(repo, DemoCharger{}, NewEventPublisher(pubsub.NewPublisher(rdb)), cfg.ChargeLease, platform.ReplicaName(), logger)
+	m := prommetrics.NewMetrics("paymentsvc")
+	svc := NewService(repo, DemoCharger{}, NewEventPublisher(pubsub.NewPublisher(rdb)), cfg.ChargeLease, process.ReplicaName(), logger)
 	consumer := pubsub.NewConsumer(rdb, MakeEventHandlers(svc), log.With(logger, "component", "subscriber"),
 		pubsub.ClaimEvents("paymentsvc", cfg.ClaimTTL),
 		pubsub.Instrument(m.Counter("messages_total", "Order events received, by channel and result.", "channel", "result")))
 
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", m.Handler())
-	platform.MountHealth(mux, platform.DependencyChecks(mongoClient, rdb, consumer.Active))
+	httpserver.MountHealth(mux, map[string]httpserver.Check{
+		"mongodb":      mongostore.Check(mongoClient),
+		"redis":        pubsub.Check(rdb),
+		"subscription": consumer.Check,
+	})
 	mux.HandleFunc("/", httperr.NotFound)
-	ln, err := platform.Listen(cfg.HTTPAddr, "http.addr", platform.EnvName(EnvPrefix, "http.addr"))
+	ln, err := httpserver.Listen(cfg.HTTPAddr, "http.addr", process.EnvName(EnvPrefix, "http.addr"))
 	if err != nil {
 		return err
 	}
 
 	var g run.Group
-	ctx = platform.AddContext(ctx, &g)
-	if err := platform.AddDebugServer(&g, cfg.DebugAddr, EnvPrefix, logger); err != nil {
+	ctx = process.AddContext(ctx, &g)
+	if err := httpserver.AddDebugServer(&g, cfg.DebugAddr, process.EnvName(EnvPrefix, "debug.addr"), logger); err != nil {
 		ln.Close()
 		return err
 	}
-	platform.AddServer(&g, platform.NewServer(mux), ln, cfg.ShutdownTimeout, logger)
+	httpserver.AddServer(&g, httpserver.NewServer(mux), ln, cfg.ShutdownTimeout, logger)
 	g.Add(func() error { return consumer.Run(ctx) }, func(error) {})
 	return g.Run()
 }

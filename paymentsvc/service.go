@@ -13,7 +13,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/orderflow/orderflow/internal/docstore"
-	"github.com/orderflow/orderflow/internal/platform"
+	"github.com/orderflow/orderflow/internal/keyedlock"
 )
 
 // Status is what became of a payment.
@@ -152,7 +152,7 @@ type Service struct {
 	lease   time.Duration
 	replica string
 	logger  log.Logger
-	locks   platform.KeyedLocks
+	locks   keyedlock.Locks
 }
 
 // NewService returns a Service whose calls to the charger hold an order for

@@ -91,6 +91,15 @@ func NewConsumer(client *redis.Client, handlers map[string]Handler, logger log.L
 // Active reports whether the subscription to every channel is in place.
 func (c *Consumer) Active() bool { return c.active.Load() }
 
+// Check is the readiness check of the subscription: it fails while the
+// consumer is not subscribed.
+func (c *Consumer) Check(context.Context) error {
+	if !c.Active() {
+		return errors.New("not subscribed")
+	}
+	return nil
+}
+
 // Run subscribes and handles messages until ctx is cancelled. Messages already
 // received are handled before it returns.
 func (c *Consumer) Run(ctx context.Context) error {

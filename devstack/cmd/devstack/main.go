@@ -9,12 +9,12 @@ import (
 	"github.com/go-kit/log"
 
 	"github.com/orderflow/orderflow/devstack"
-	"github.com/orderflow/orderflow/internal/platform"
+	"github.com/orderflow/orderflow/internal/process"
 )
 
 func main() {
 	var cfg devstack.Config
-	platform.Main("devstack", "", cfg.RegisterFlags, func(ctx context.Context, _ log.Logger) error {
+	process.Main("devstack", "", cfg.RegisterFlags, func(ctx context.Context, _ log.Logger) error {
 		return devstack.Run(ctx, cfg, os.Stderr)
 	})
 }

@@ -8,12 +8,12 @@ import (
 	"github.com/go-kit/log"
 
 	"github.com/orderflow/orderflow/gateway"
-	"github.com/orderflow/orderflow/internal/platform"
+	"github.com/orderflow/orderflow/internal/process"
 )
 
 func main() {
 	var cfg gateway.Config
-	platform.Main("gateway", gateway.EnvPrefix, cfg.RegisterFlags, func(ctx context.Context, logger log.Logger) error {
+	process.Main("gateway", gateway.EnvPrefix, cfg.RegisterFlags, func(ctx context.Context, logger log.Logger) error {
 		return gateway.Run(ctx, cfg, logger)
 	})
 }

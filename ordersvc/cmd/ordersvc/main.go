@@ -7,13 +7,13 @@ import (
 
 	"github.com/go-kit/log"
 
-	"github.com/orderflow/orderflow/internal/platform"
+	"github.com/orderflow/orderflow/internal/process"
 	"github.com/orderflow/orderflow/ordersvc"
 )
 
 func main() {
 	var cfg ordersvc.Config
-	platform.Main("ordersvc", ordersvc.EnvPrefix, cfg.RegisterFlags, func(ctx context.Context, logger log.Logger) error {
+	process.Main("ordersvc", ordersvc.EnvPrefix, cfg.RegisterFlags, func(ctx context.Context, logger log.Logger) error {
 		return ordersvc.Run(ctx, cfg, logger)
 	})
 }

@@ -7,13 +7,13 @@ import (
 
 	"github.com/go-kit/log"
 
-	"github.com/orderflow/orderflow/internal/platform"
+	"github.com/orderflow/orderflow/internal/process"
 	"github.com/orderflow/orderflow/paymentsvc"
 )
 
 func main() {
 	var cfg paymentsvc.Config
-	platform.Main("paymentsvc", paymentsvc.EnvPrefix, cfg.RegisterFlags, func(ctx context.Context, logger log.Logger) error {
+	process.Main("paymentsvc", paymentsvc.EnvPrefix, cfg.RegisterFlags, func(ctx context.Context, logger log.Logger) error {
 		return paymentsvc.Run(ctx, cfg, logger)
 	})
 }

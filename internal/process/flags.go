@@ -1,8 +1,4 @@
-// Package platform holds what every service's component graph needs and that
-// is not the business of any one of them: flags with environment defaults,
-// the logger, MongoDB and Redis clients that fail fast, the HTTP server actor
-// and the health endpoints.
-package platform
+package process
 
 import (
 	"flag"
@@ -34,7 +30,9 @@ func EnvNames(fs *flag.FlagSet, prefix string) []string {
 // then from args, which win. -h lists every flag with its variable. An
 // invalid value is an error that names the flag or the variable.
 func ParseFlags(fs *flag.FlagSet, prefix string, args []string) error {
-	fs.Usage = func() { PrintUsage(fs.Output(), fs, prefix) }
+	if fs.Usage == nil {
+		fs.Usage = func() { PrintUsage(fs.Output(), fs, prefix) }
+	}
 	var err error
 	fs.VisitAll(func(f *flag.Flag) {
 		env := EnvName(prefix, f.Name)

@@ -1,9 +1,8 @@
-package platform
+package process
 
 import (
 	"flag"
 	"io"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -49,23 +48,5 @@ func TestUsageListsEveryFlagWithItsVariable(t *testing.T) {
 	}
 	if have := EnvNames(fs, "SVC"); strings.Join(have, ",") != "SVC_HTTP_ADDR,SVC_REDELIVER_INTERVAL" {
 		t.Errorf("want both variables, have %v", have)
-	}
-}
-
-func TestABusyPortNamesTheFlagAndVariable(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	_, err = Listen(ln.Addr().String(), "http.addr", "SVC_HTTP_ADDR")
-	if err == nil || !strings.Contains(err.Error(), "already in use") || !strings.Contains(err.Error(), "-http.addr or SVC_HTTP_ADDR") {
-		t.Errorf("want a busy-port error naming the flag and variable, have %v", err)
-	}
-}
-
-func TestRedactHidesPasswords(t *testing.T) {
-	if have := Redact("mongodb://app:s3cret@mongo:27017/orders"); strings.Contains(have, "s3cret") {
-		t.Errorf("password shown: %s", have)
 	}
 }

@@ -1,4 +1,4 @@
-package platform
+package httpserver
 
 import (
 	"flag"
@@ -18,12 +18,13 @@ func RegisterDebugFlag(fs *flag.FlagSet, addr *string) {
 
 // AddDebugServer adds to g a server of net/http/pprof on addr, unless addr
 // is empty: go tool pprof http://<addr>/debug/pprof/profile profiles the
-// process for 30 seconds.
-func AddDebugServer(g *run.Group, addr, envPrefix string, logger log.Logger) error {
+// process for 30 seconds. envVar names the variable that sets addr, for a
+// busy port's message.
+func AddDebugServer(g *run.Group, addr, envVar string, logger log.Logger) error {
 	if addr == "" {
 		return nil
 	}
-	ln, err := Listen(addr, "debug.addr", EnvName(envPrefix, "debug.addr"))
+	ln, err := Listen(addr, "debug.addr", envVar)
 	if err != nil {
 		return err
 	}

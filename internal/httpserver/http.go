@@ -1,4 +1,7 @@
-package platform
+// Package httpserver serves HTTP the way every service here does: listeners
+// that explain a busy port, servers with timeouts that shut down gracefully,
+// health endpoints, the probe that checks them, and pprof on request.
+package httpserver
 
 import (
 	"context"
@@ -12,8 +15,6 @@ import (
 
 	"github.com/go-kit/log"
 	"github.com/oklog/run"
-	"github.com/redis/go-redis/v9"
-	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/orderflow/orderflow/transport/httperr"
 )
@@ -61,18 +62,6 @@ func AddServer(g *run.Group, srv *http.Server, ln net.Listener, timeout time.Dur
 	})
 }
 
-// AddContext adds to g an actor that runs until ctx is done, so cancelling
-// ctx stops the group. It returns a context the other actors use, which is
-// cancelled when the group stops.
-func AddContext(ctx context.Context, g *run.Group) context.Context {
-	ctx, cancel := context.WithCancel(ctx)
-	g.Add(func() error {
-		<-ctx.Done()
-		return nil
-	}, func(error) { cancel() })
-	return ctx
-}
-
 // Check reports whether a dependency is usable.
 type Check func(ctx context.Context) error
 
@@ -104,19 +93,4 @@ func WriteJSON(w http.ResponseWriter, status int, v any) error {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
 	return json.NewEncoder(w).Encode(v)
-}
-
-// DependencyChecks are the readiness checks of a service that needs MongoDB,
-// Redis and its Redis subscription.
-func DependencyChecks(mongoClient *mongo.Client, rdb *redis.Client, subscribed func() bool) map[string]Check {
-	return map[string]Check{
-		"mongodb": func(ctx context.Context) error { return mongoClient.Ping(ctx, nil) },
-		"redis":   func(ctx context.Context) error { return rdb.Ping(ctx).Err() },
-		"subscription": func(context.Context) error {
-			if !subscribed() {
-				return errors.New("not subscribed")
-			}
-			return nil
-		},
-	}
 }

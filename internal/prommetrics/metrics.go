@@ -1,4 +1,6 @@
-package platform
+// Package prommetrics makes go-kit metrics on Prometheus, one registry per
+// service.
+package prommetrics
 
 import (
 	"net/http"

@@ -1,11 +1,12 @@
-package platform
+// Package keyedlock serialises work per key inside a process.
+package keyedlock
 
 import "sync"
 
-// KeyedLocks serialises work per key (an order id, a user) inside a
+// Locks serialises work per key (an order id, a user) inside a
 // process. Keys that differ never wait for each other; a key's lock is
 // freed when nobody holds or waits for it. The zero value is ready to use.
-type KeyedLocks struct {
+type Locks struct {
 	mu    sync.Mutex
 	locks map[string]*keyedLock
 }
@@ -16,7 +17,7 @@ type keyedLock struct {
 }
 
 // Lock locks key and returns its unlock.
-func (l *KeyedLocks) Lock(key string) (unlock func()) {
+func (l *Locks) Lock(key string) (unlock func()) {
 	l.mu.Lock()
 	if l.locks == nil {
 		l.locks = map[string]*keyedLock{}

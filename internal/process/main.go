@@ -1,0 +1,120 @@
+// Package process is the life of a service process: flags with environment
+// defaults, the logger, running until a signal, and the probe command that
+// container health checks run.
+package process
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"syscall"
+
+	"github.com/go-kit/log"
+	"github.com/oklog/run"
+
+	"github.com/orderflow/orderflow/internal/httpserver"
+)
+
+// Main runs a service process: flags from the command line and the
+// environment, a logger, then serve until SIGINT or SIGTERM. It exits 0 on a
+// signal or -h, and 1 when serve fails or the configuration is bad.
+//
+// "name probe [path] [flags]" instead checks the service already running
+// with the same configuration (see httpserver.Probe), for container health
+// checks; path defaults to /readyz.
+func Main(name, envPrefix string, register func(*flag.FlagSet), serve func(context.Context, log.Logger) error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	register(fs)
+	args := os.Args[1:]
+	if len(args) > 0 && args[0] == "probe" {
+		os.Exit(probe(fs, envPrefix, args[1:], os.Stderr))
+	}
+	logger := NewLogger(os.Stderr, name)
+	fs.Usage = func() { printMainUsage(fs.Output(), fs, envPrefix) }
+	switch err := ParseFlags(fs, envPrefix, args); {
+	case errors.Is(err, flag.ErrHelp):
+		os.Exit(0)
+	case err != nil:
+		logger.Log("msg", "bad configuration", "err", err)
+		os.Exit(1)
+	case fs.NArg() > 0:
+		logger.Log("msg", "bad configuration", "err", fmt.Sprintf("unexpected argument %q (the one command is probe)", fs.Arg(0)))
+		os.Exit(1)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var g run.Group
+	g.Add(func() error { return serve(ctx, logger) }, func(error) { cancel() })
+	g.Add(run.SignalHandler(ctx, syscall.SIGINT, syscall.SIGTERM))
+	err := g.Run()
+	if sig := (*run.SignalError)(nil); errors.As(err, &sig) {
+		logger.Log("msg", "stopped", "signal", sig.Signal)
+		return
+	}
+	logger.Log("msg", "exiting", "err", err)
+	os.Exit(1)
+}
+
+// printMainUsage is the -h of a service: how to run it, its probe command,
+// then its flags.
+func printMainUsage(w io.Writer, fs *flag.FlagSet, envPrefix string) {
+	fmt.Fprintf(w, "Usage:\n  %[1]s [flags]                  serve until SIGINT or SIGTERM\n  %[1]s probe [path] [flags]     ask the %[1]s running with these flags for path (default /readyz); exit 0 on 200, 1 otherwise\n\n", fs.Name())
+	PrintUsage(w, fs, envPrefix)
+}
+
+// probe runs "name probe [path] [flags]" and returns its exit code: 0 when
+// the service on the configured -http.addr answers path with 200 (or when
+// -h asked for help), 1 otherwise.
+func probe(fs *flag.FlagSet, envPrefix string, args []string, stderr io.Writer) int {
+	path := "/readyz"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		path, args = args[0], args[1:]
+	}
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: %s probe [path] [flags]\n  Asks the %[1]s running with these flags for path (default /readyz) on its -http.addr\n  over loopback; exits 0 when it answers 200, 1 otherwise.\n\n", fs.Name())
+		PrintUsage(stderr, fs, envPrefix)
+	}
+	switch err := ParseFlags(fs, envPrefix, args); {
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case err != nil:
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	addr := fs.Lookup("http.addr")
+	if addr == nil {
+		fmt.Fprintf(stderr, "%s has no -http.addr to probe\n", fs.Name())
+		return 1
+	}
+	if err := httpserver.Probe(context.Background(), addr.Value.String(), path); err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	return 0
+}
+
+// ReplicaName names this process among the replicas of a service: the host
+// (a pod's name in Kubernetes, a container's id in compose) and the pid.
+func ReplicaName() string {
+	host, err := os.Hostname()
+	if err != nil {
+		host = "unknown"
+	}
+	return fmt.Sprintf("%s/%d", host, os.Getpid())
+}
+
+// AddContext adds to g an actor that runs until ctx is done, so cancelling
+// ctx stops the group. It returns a context the other actors use, which is
+// cancelled when the group stops.
+func AddContext(ctx context.Context, g *run.Group) context.Context {
+	ctx, cancel := context.WithCancel(ctx)
+	g.Add(func() error {
+		<-ctx.Done()
+		return nil
+	}, func(error) { cancel() })
+	return ctx
+}

@@ -1,0 +1,76 @@
+package pubsub
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"time"
+
+	"github.com/go-kit/log"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/orderflow/orderflow/internal/startup"
+)
+
+// Config is the Redis a service publishes and subscribes through.
+type Config struct {
+	URL      string
+	Password string
+}
+
+// RegisterFlags defines the redis.* flags of c on fs.
+func (c *Config) RegisterFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.URL, "redis.url", "redis://127.0.0.1:6379/0", "Redis URL (redis://[:password@]host:port/db)")
+	fs.StringVar(&c.Password, "redis.password", "", "Redis password, instead of the URL's")
+}
+
+// Connect connects to Redis (a redis:// URL) and pings it until it answers
+// or startup.Timeout passes, then fails with a message that names the
+// server (without credentials); an answer such as a wrong password fails at
+// once. Later outages are the client's business: it reconnects by itself,
+// and reports its trouble to logger.
+func Connect(ctx context.Context, cfg Config, logger log.Logger) (*redis.Client, error) {
+	opts, err := redis.ParseURL(cfg.URL)
+	if err != nil {
+		return nil, fmt.Errorf("redis URL %s: %w", startup.Redact(cfg.URL), err)
+	}
+	if cfg.Password != "" {
+		opts.Password = cfg.Password
+	}
+	// go-redis reports connection trouble through a process-wide logger;
+	// route it into the service's so every line of the process is logfmt.
+	redis.SetLogger(redisLogger{log.With(logger, "component", "go-redis")})
+	opts.DialTimeout = 2 * time.Second
+	// Fail fast while Redis is down: callers have their own retries (the
+	// redeliverer, the subscriber's reconnect loop), and a client request
+	// must not wait for a publish that the redeliverer will redo anyway.
+	opts.DialerRetries = 1
+	opts.MaxRetries = 1
+	c := redis.NewClient(opts)
+	var answer redis.Error
+	isAnswer := func(err error) bool { return errors.As(err, &answer) }
+	err = startup.Await(ctx, startup.Timeout, func(ctx context.Context) error { return c.Ping(ctx).Err() }, isAnswer)
+	switch {
+	case err == nil:
+		return c, nil
+	case isAnswer(err):
+		_ = c.Close()
+		return nil, fmt.Errorf("redis at %s: %w", startup.Redact(cfg.URL), err)
+	default:
+		_ = c.Close()
+		return nil, fmt.Errorf("redis unreachable at %s: %w", startup.Redact(cfg.URL), err)
+	}
+}
+
+// Check returns the readiness check of c: Redis answers a ping.
+func Check(c *redis.Client) func(context.Context) error {
+	return func(ctx context.Context) error { return c.Ping(ctx).Err() }
+}
+
+// redisLogger adapts a go-kit logger to go-redis's logging interface.
+type redisLogger struct{ logger log.Logger }
+
+func (l redisLogger) Printf(_ context.Context, format string, v ...any) {
+	l.logger.Log("msg", fmt.Sprintf(format, v...))
+}
