@@ -12,8 +12,9 @@ IMAGE_TAG ?= 0.1.0
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
-# Built, then run, rather than `go run`, so that Ctrl-C reaches the stack
-# alone and a clean stop exits 0.
+# Built, then run, rather than `go run`, so that Ctrl-C stops the stack
+# itself, cleanly (devstack exits 0). make, interrupted too, then says so and
+# exits 130, as it does for any recipe stopped by Ctrl-C.
 run: ## run the whole system locally: API on :7000, Swagger UI on :7000/api
 	$(GO) build -o bin/devstack ./devstack/cmd/devstack
 	./bin/devstack

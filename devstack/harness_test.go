@@ -15,6 +15,7 @@ import (
 
 	"github.com/orderflow/orderflow/devstack"
 	"github.com/orderflow/orderflow/gateway"
+	"github.com/orderflow/orderflow/ordersvc/order"
 
 	"github.com/orderflow/orderflow/internal/process"
 	"github.com/orderflow/orderflow/internal/testenv"
@@ -79,7 +80,7 @@ func startSystem(t testing.TB, withPayments bool) *system {
 	ordersCfg, paymentsCfg, gatewayCfg := devstack.Defaults()
 	ordersCfg.HTTPAddr, ordersCfg.Mongo.URI, ordersCfg.Redis.URL = testenv.FreeAddr(t), s.mongoURI, redisURL
 	ordersCfg.RedeliverInterval = 50 * time.Millisecond
-	ordersCfg.Backoff = ordersvc.Backoff{Min: 200 * time.Millisecond, Max: time.Second}
+	ordersCfg.Backoff = order.Backoff{Min: 200 * time.Millisecond, Max: time.Second}
 	paymentsCfg.HTTPAddr, paymentsCfg.Mongo.URI, paymentsCfg.Redis.URL = testenv.FreeAddr(t), s.mongoURI, redisURL
 	gatewayCfg.HTTPAddr, gatewayCfg.OrdersURL = testenv.FreeAddr(t), "http://"+ordersCfg.HTTPAddr
 	for _, d := range []*time.Duration{&ordersCfg.ShutdownTimeout, &paymentsCfg.ShutdownTimeout, &gatewayCfg.ShutdownTimeout} {

@@ -25,7 +25,14 @@ func TestAServiceGivesUpWhenMongoDBStaysUnreachable(t *testing.T) {
 	dead := testenv.FreeAddr(t) // nothing listens there
 	_, cfg, _ := devstack.Defaults()
 	cfg.HTTPAddr, cfg.Mongo.URI, cfg.Redis.URL = testenv.FreeAddr(t), "mongodb://app:s3cret@"+dead, "redis://"+redis.Addr
-	err := paymentsvc.Run(context.Background(), cfg, log.NewNopLogger())
+	// A deadline of the caller cuts the wait for the store short.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	begin := time.Now()
+	err := paymentsvc.Run(ctx, cfg, log.NewNopLogger())
+	if took := time.Since(begin); took > 5*time.Second {
+		t.Errorf("gave up after %v, not at the caller's deadline", took)
+	}
 	if err == nil || !strings.Contains(err.Error(), "mongodb unreachable at mongodb://app:xxxxx@"+dead) {
 		t.Errorf("want an error naming the server without its password, have %v", err)
 	}
@@ -92,7 +99,13 @@ func TestAServiceGivesUpWhenRedisStaysUnreachable(t *testing.T) {
 	dead := testenv.FreeAddr(t) // nothing listens there
 	cfg, _, _ := devstack.Defaults()
 	cfg.HTTPAddr, cfg.Mongo.URI, cfg.Redis.URL = testenv.FreeAddr(t), uri, "redis://"+dead+"/0"
-	err := ordersvc.Run(context.Background(), cfg, log.NewNopLogger())
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	begin := time.Now()
+	err := ordersvc.Run(ctx, cfg, log.NewNopLogger())
+	if took := time.Since(begin); took > 5*time.Second {
+		t.Errorf("gave up after %v, not at the caller's deadline", took)
+	}
 	if err == nil || !strings.Contains(err.Error(), "redis unreachable at redis://"+dead) {
 		t.Errorf("want an error naming the server, have %v", err)
 	}
@@ -137,5 +150,23 @@ func TestTheGatewayCanServeMetricsApartFromThePublicAPI(t *testing.T) {
 	r := doHTTP(t, metrics, "GET", "/metrics", "")
 	if want := `gateway_http_requests_total{method="GET",route="GET /healthz",status="200"}`; r.status != http.StatusOK || !strings.Contains(r.raw, want) {
 		t.Errorf("want %s on -metrics.addr, have %d %s", want, r.status, r.raw)
+	}
+}
+
+// Each counter a dashboard or alert would use is on /metrics from the
+// start, at 0, before anything it counts happened.
+func TestEveryCounterIsOnMetricsFromTheStart(t *testing.T) {
+	s := startSystem(t, true)
+	for _, tc := range []struct{ addr, series string }{
+		{s.orders.addr, "ordersvc_redeliveries_total 0"},
+		{s.orders.addr, `ordersvc_messages_total{channel="payments.processed",result="handled"} 0`},
+		{s.orders.addr, `ordersvc_messages_total{channel="payments.refunded",result="failed"} 0`},
+		{s.orders.addr, `ordersvc_api_requests_total{error="false",method="SetStatus"} 0`},
+		{s.payments.addr, `paymentsvc_messages_total{channel="orders.created",result="handled"} 0`},
+		{s.payments.addr, `paymentsvc_messages_total{channel="orders.cancelled",result="dropped"} 0`},
+	} {
+		if r := doHTTP(t, "http://"+tc.addr, "GET", "/metrics", ""); !strings.Contains(r.raw, tc.series) {
+			t.Errorf("want %s on %s/metrics", tc.series, tc.addr)
+		}
 	}
 }

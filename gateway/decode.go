@@ -10,7 +10,8 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/orderflow/orderflow/ordersvc"
+	"github.com/orderflow/orderflow/ordersvc/order"
+	"github.com/orderflow/orderflow/ordersvc/orderapi"
 	"github.com/orderflow/orderflow/transport/httperr"
 )
 
@@ -26,6 +27,10 @@ var (
 	errNotAnObject  = httperr.New(http.StatusBadRequest, "invalid_json", "The body must be a single JSON object.")
 	errUnreadable   = httperr.New(http.StatusBadRequest, "invalid_body", "The body could not be read.")
 	msgRequired     = "is required"
+	msgIDFormat     = "must be 1 to 64 characters of A-Z, a-z, 0-9, _ or -"
+	msgKeyFormat    = "must be 1 to 255 printable ASCII characters"
+	msgOrderID      = "must be 24 hexadecimal characters"
+	msgSettable     = "must be Cancelled or Confirmed"
 	msgNotString    = "must be a string"
 	msgUnknownField = "is not a field of this request"
 )
@@ -106,7 +111,7 @@ func stringField(raw json.RawMessage, name string, fields map[string]string) str
 
 // amountField reads totalOrderAmount: a string such as "RM 12.50" or a JSON
 // number, at most two decimals.
-func amountField(raw json.RawMessage, fields map[string]string) ordersvc.Sen {
+func amountField(raw json.RawMessage, fields map[string]string) order.Sen {
 	const name = "totalOrderAmount"
 	text := strings.TrimSpace(string(raw))
 	var err error
@@ -120,13 +125,13 @@ func amountField(raw json.RawMessage, fields map[string]string) ordersvc.Sen {
 			return 0
 		}
 	case text[0] == '-':
-		fields[name] = ordersvc.ErrAmountNotPos.Error()
+		fields[name] = ErrAmountNotPos.Error()
 		return 0
 	case text[0] < '0' || text[0] > '9':
-		fields[name] = ordersvc.ErrAmountFormat.Error()
+		fields[name] = ErrAmountFormat.Error()
 		return 0
 	}
-	amount, err := ordersvc.ParseAmount(text)
+	amount, err := ParseAmount(text)
 	if err != nil {
 		fields[name] = err.Error()
 	}
@@ -136,7 +141,7 @@ func amountField(raw json.RawMessage, fields map[string]string) ordersvc.Sen {
 // ParseCreateOrder turns the body of POST /orders and its Idempotency-Key
 // header (hasKey false when absent) into a valid NewOrder, or an *httperr.Error
 // that says what is wrong, field by field.
-func ParseCreateOrder(body []byte, key string, hasKey bool) (ordersvc.NewOrder, error) {
+func ParseCreateOrder(body []byte, key string, hasKey bool) (order.NewOrder, error) {
 	// orderStatus and createdAt are sent by the original system's clients;
 	// the server owns both, so they are read and dropped.
 	var userID, productID, productName, amount, ignored json.RawMessage
@@ -145,54 +150,72 @@ func ParseCreateOrder(body []byte, key string, hasKey bool) (ordersvc.NewOrder, 
 		"totalOrderAmount": &amount, "orderStatus": &ignored, "createdAt": &ignored,
 	})
 	if err != nil {
-		return ordersvc.NewOrder{}, err
+		return order.NewOrder{}, err
 	}
-	n := ordersvc.NewOrder{
+	n := order.NewOrder{
 		UserID:         stringField(userID, "userId", fields),
 		ProductID:      stringField(productID, "productId", fields),
-		ProductName:    stringField(productName, "productName", fields),
+		ProductName:    strings.TrimSpace(stringField(productName, "productName", fields)),
 		Amount:         amountField(amount, fields),
 		IdempotencyKey: key,
 	}
+	checkID(n.UserID, "userId", fields)
+	checkID(n.ProductID, "productId", fields)
 	if _, bad := fields["productName"]; !bad {
-		var msg string
-		if n.ProductName, msg = ordersvc.NormalizeProductName(n.ProductName); msg != "" {
+		if msg := productNameMessages[order.CheckProductName(n.ProductName)]; msg != "" {
 			fields["productName"] = msg
 		}
 	}
-	if hasKey && key == "" {
-		fields["Idempotency-Key"] = "must be 1 to 255 printable ASCII characters"
-	}
-	for name, msg := range n.Validate() {
-		if _, seen := fields[name]; !seen {
-			fields[name] = msg
-		}
+	if hasKey && !order.ValidIdempotencyKey(key) {
+		fields["Idempotency-Key"] = msgKeyFormat
 	}
 	if len(fields) > 0 {
-		return ordersvc.NewOrder{}, httperr.Invalid(fields)
+		return order.NewOrder{}, httperr.Invalid(fields)
 	}
 	return n, nil
 }
 
+// checkID records what is wrong with the id v of the field name, unless
+// something is already.
+func checkID(v, name string, fields map[string]string) {
+	if _, bad := fields[name]; bad {
+		return
+	}
+	switch {
+	case v == "":
+		fields[name] = msgRequired
+	case !order.ValidUserID(v):
+		fields[name] = msgIDFormat
+	}
+}
+
+// productNameMessages say what is wrong with a trimmed product name.
+var productNameMessages = map[error]string{
+	order.ErrNameEmpty:   msgRequired,
+	order.ErrNameNotUTF8: "must be valid UTF-8",
+	order.ErrNameTooLong: fmt.Sprintf("must be at most %d characters", order.MaxProductName),
+	order.ErrNameControl: "must not contain control characters",
+}
+
 // ParseSetStatus turns the body of PUT /orders into an order id and status.
-func ParseSetStatus(body []byte) (ordersvc.SetStatusRequest, error) {
+func ParseSetStatus(body []byte) (orderapi.SetStatusRequest, error) {
 	var orderID, status json.RawMessage
 	fields, err := decodeObject(body, map[string]*json.RawMessage{"orderId": &orderID, "orderStatus": &status})
 	if err != nil {
-		return ordersvc.SetStatusRequest{}, err
+		return orderapi.SetStatusRequest{}, err
 	}
-	req := ordersvc.SetStatusRequest{
+	req := orderapi.SetStatusRequest{
 		ID:     stringField(orderID, "orderId", fields),
-		Status: ordersvc.Status(stringField(status, "orderStatus", fields)),
+		Status: order.Status(stringField(status, "orderStatus", fields)),
 	}
-	if _, bad := fields["orderId"]; !bad && !ordersvc.ValidOrderID(req.ID) {
-		fields["orderId"] = "must be 24 hexadecimal characters"
+	if _, bad := fields["orderId"]; !bad && !order.ValidOrderID(req.ID) {
+		fields["orderId"] = msgOrderID
 	}
-	if _, bad := fields["orderStatus"]; !bad && req.Status != ordersvc.Cancelled && req.Status != ordersvc.Confirmed {
-		fields["orderStatus"] = "must be Cancelled or Confirmed"
+	if _, bad := fields["orderStatus"]; !bad && req.Status != order.Cancelled && req.Status != order.Confirmed {
+		fields["orderStatus"] = msgSettable
 	}
 	if len(fields) > 0 {
-		return ordersvc.SetStatusRequest{}, httperr.Invalid(fields)
+		return orderapi.SetStatusRequest{}, httperr.Invalid(fields)
 	}
 	return req, nil
 }

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/orderflow/orderflow/ordersvc"
+	"github.com/orderflow/orderflow/ordersvc/order"
 	"github.com/orderflow/orderflow/transport/httperr"
 )
 
@@ -14,7 +14,7 @@ func TestParseCreateOrder(t *testing.T) {
 	for _, tc := range []struct {
 		name       string
 		body       string
-		wantAmount ordersvc.Sen
+		wantAmount order.Sen
 		wantCode   string
 		wantFields map[string]string
 	}{
@@ -32,15 +32,15 @@ func TestParseCreateOrder(t *testing.T) {
 		{name: "a number where a string belongs", body: `{"userId":42,"productId":"1","productName":"K","totalOrderAmount":1}`,
 			wantCode: "validation_failed", wantFields: map[string]string{"userId": msgNotString}},
 		{name: "a negative amount", body: `{"userId":"u1","productId":"1","productName":"K","totalOrderAmount":-3}`,
-			wantCode: "validation_failed", wantFields: map[string]string{"totalOrderAmount": ordersvc.ErrAmountNotPos.Error()}},
+			wantCode: "validation_failed", wantFields: map[string]string{"totalOrderAmount": ErrAmountNotPos.Error()}},
 		{name: "three decimals", body: `{"userId":"u1","productId":"1","productName":"K","totalOrderAmount":"1.234"}`,
-			wantCode: "validation_failed", wantFields: map[string]string{"totalOrderAmount": ordersvc.ErrAmountFormat.Error()}},
+			wantCode: "validation_failed", wantFields: map[string]string{"totalOrderAmount": ErrAmountFormat.Error()}},
 		{name: "an exponent", body: `{"userId":"u1","productId":"1","productName":"K","totalOrderAmount":1e3}`,
-			wantCode: "validation_failed", wantFields: map[string]string{"totalOrderAmount": ordersvc.ErrAmountFormat.Error()}},
+			wantCode: "validation_failed", wantFields: map[string]string{"totalOrderAmount": ErrAmountFormat.Error()}},
 		{name: "a boolean amount", body: `{"userId":"u1","productId":"1","productName":"K","totalOrderAmount":true}`,
-			wantCode: "validation_failed", wantFields: map[string]string{"totalOrderAmount": ordersvc.ErrAmountFormat.Error()}},
+			wantCode: "validation_failed", wantFields: map[string]string{"totalOrderAmount": ErrAmountFormat.Error()}},
 		{name: "too large", body: `{"userId":"u1","productId":"1","productName":"K","totalOrderAmount":"RM 1000000.01"}`,
-			wantCode: "validation_failed", wantFields: map[string]string{"totalOrderAmount": ordersvc.ErrAmountTooLarge.Error()}},
+			wantCode: "validation_failed", wantFields: map[string]string{"totalOrderAmount": ErrAmountTooLarge.Error()}},
 		{name: "a bad userId", body: `{"userId":"u 1","productId":"1","productName":"K","totalOrderAmount":1}`,
 			wantCode: "validation_failed", wantFields: map[string]string{"userId": "must be 1 to 64 characters of A-Z, a-z, 0-9, _ or -"}},
 		{name: "keys match exactly, not ignoring case", body: `{"USERID":"u1","productId":"1","productName":"K","totalOrderAmount":1}`,
@@ -154,10 +154,10 @@ func FuzzParseCreateOrder(f *testing.F) {
 			}
 			return
 		}
-		if fields := n.Validate(); fields != nil {
-			t.Fatalf("accepted %+v, which validation rejects: %v", n, fields)
+		if err := n.Validate(); err != nil {
+			t.Fatalf("accepted %+v, which ordersvc rejects: %v", n, err)
 		}
-		if n.Amount <= 0 || n.Amount > ordersvc.MaxAmount {
+		if n.Amount <= 0 || n.Amount > order.MaxAmount {
 			t.Fatalf("accepted amount %d", n.Amount)
 		}
 	})

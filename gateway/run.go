@@ -14,7 +14,7 @@ import (
 	"github.com/orderflow/orderflow/internal/httpserver"
 	"github.com/orderflow/orderflow/internal/process"
 	"github.com/orderflow/orderflow/internal/prommetrics"
-	"github.com/orderflow/orderflow/ordersvc"
+	"github.com/orderflow/orderflow/ordersvc/orderapi"
 	"github.com/orderflow/orderflow/transport/httperr"
 )
 
@@ -41,19 +41,30 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown.timeout", 10*time.Second, "how long in-flight requests may take to finish at shutdown")
 }
 
+// Validate reports a configuration that cannot work.
+func (c Config) Validate() error {
+	switch {
+	case c.OrdersTimeout <= 0:
+		return errors.New("-ordersvc.timeout must be positive")
+	case c.ShutdownTimeout <= 0:
+		return errors.New("-shutdown.timeout must be positive")
+	}
+	return nil
+}
+
 // Run builds the gateway's component graph and runs it until ctx is
 // cancelled or an actor fails. It does not wait for ordersvc: until ordersvc
 // answers, /readyz fails and the API answers 503.
 func Run(ctx context.Context, cfg Config, logger log.Logger) error {
-	if cfg.OrdersTimeout <= 0 {
-		return errors.New("-ordersvc.timeout must be positive")
+	if err := cfg.Validate(); err != nil {
+		return err
 	}
 	// Connections to ordersvc are kept for reuse, as many as requests run
 	// at once: the default keeps two, and every other request would dial.
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.MaxIdleConns, transport.MaxIdleConnsPerHost = 0, 512
 	httpClient := &http.Client{Timeout: cfg.OrdersTimeout, Transport: transport}
-	orders, err := ordersvc.NewHTTPClient(cfg.OrdersURL, httpClient)
+	orders, err := orderapi.NewHTTPClient(cfg.OrdersURL, httpClient)
 	if err != nil {
 		return err
 	}

@@ -2,10 +2,8 @@ package gateway
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strconv"
 	"time"
 
@@ -17,19 +15,19 @@ import (
 	"github.com/orderflow/orderflow/gateway/docs"
 	"github.com/orderflow/orderflow/internal/httpserver"
 	"github.com/orderflow/orderflow/internal/prommetrics"
+	"github.com/orderflow/orderflow/ordersvc/order"
+	"github.com/orderflow/orderflow/ordersvc/orderapi"
 
-	"github.com/orderflow/orderflow/ordersvc"
 	"github.com/orderflow/orderflow/transport/correlation"
 	"github.com/orderflow/orderflow/transport/correlation/correlationhttp"
 	"github.com/orderflow/orderflow/transport/httperr"
 )
 
-// MakeHTTPHandler returns the public API on top of s (ordersvc's client),
-// with /healthz, /readyz (passing when every check does), the Swagger UI at
-// /api and the OpenAPI document at /api-json. Its requests are counted in m,
-// which Run serves at /metrics.
-func MakeHTTPHandler(s ordersvc.Service, checks map[string]httpserver.Check, m *prommetrics.Metrics, logger log.Logger) http.Handler {
-	e := ordersvc.MakeServerEndpoints(s)
+// MakeHTTPHandler returns the public API on top of e, the endpoints of
+// ordersvc's client, with /healthz, /readyz (passing when every check
+// does), the Swagger UI at /api and the OpenAPI document at /api-json. Its
+// requests are counted in m, which Run serves at /metrics.
+func MakeHTTPHandler(e orderapi.Endpoints, checks map[string]httpserver.Check, m *prommetrics.Metrics, logger log.Logger) http.Handler {
 	opts := []httptransport.ServerOption{
 		httptransport.ServerErrorHandler(httperr.LogServerErrors(logger, errorToHTTP)),
 		httptransport.ServerErrorEncoder(httperr.EncodeError(errorToHTTP)),
@@ -70,31 +68,6 @@ func MakeHTTPHandler(s ordersvc.Service, checks map[string]httpserver.Check, m *
 	return correlationhttp.Middleware(observed)
 }
 
-// errorToHTTP maps errors to what a client sees: ordersvc's own errors pass
-// through as *httperr.Error; failing to reach it is a 503, or a 504 when it
-// did not answer in time.
-func errorToHTTP(err error) *httperr.Error {
-	var ue *url.Error
-	switch {
-	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ue) && ue.Timeout():
-		return httperr.New(http.StatusGatewayTimeout, "upstream_timeout", "The order service did not answer in time; try again.")
-	case errors.As(err, &ue):
-		return httperr.New(http.StatusServiceUnavailable, "upstream_unavailable", "The order service is unavailable; try again shortly.")
-	}
-	return ordersvc.ErrorToHTTP(err)
-}
-
-// createErrorToHTTP is errorToHTTP for POST /orders, whose timeout may
-// hide an order that was created: the client is told how to find out.
-func createErrorToHTTP(err error) *httperr.Error {
-	e := errorToHTTP(err)
-	if e != nil && e.Status == http.StatusGatewayTimeout {
-		e = httperr.New(http.StatusGatewayTimeout, e.Code,
-			"The order service did not answer in time; the order may have been created. Retrying with the same Idempotency-Key is safe: it returns that order rather than making another.")
-	}
-	return e
-}
-
 // decodeCreateOrder reads POST /orders.
 //
 //	@Summary		Create an order
@@ -123,7 +96,7 @@ func decodeCreateOrder(_ context.Context, r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ordersvc.CreateOrderRequest{NewOrder: n}, nil
+	return orderapi.CreateOrderRequest{NewOrder: n}, nil
 }
 
 // decodeGetOrder reads GET /orders/one/{orderId}.
@@ -138,10 +111,10 @@ func decodeCreateOrder(_ context.Context, r *http.Request) (any, error) {
 //	@Router		/orders/one/{orderId} [get]
 func decodeGetOrder(_ context.Context, r *http.Request) (any, error) {
 	id := r.PathValue("orderId")
-	if !ordersvc.ValidOrderID(id) {
-		return nil, ordersvc.ErrorToHTTP(ordersvc.ErrInvalidID)
+	if !order.ValidOrderID(id) {
+		return nil, errInvalidID
 	}
-	return ordersvc.GetOrderRequest{ID: id}, nil
+	return orderapi.GetOrderRequest{ID: id}, nil
 }
 
 // decodeGetStatus reads GET /orders/status/{orderId}.
@@ -172,23 +145,20 @@ func decodeGetStatus(ctx context.Context, r *http.Request) (any, error) {
 //	@Router			/orders/{userId} [get]
 func decodeListOrders(_ context.Context, r *http.Request) (any, error) {
 	userID := r.PathValue("userId")
-	if !ordersvc.ValidUserID(userID) {
-		return nil, ordersvc.ErrorToHTTP(ordersvc.ErrInvalidUserID)
+	if !order.ValidUserID(userID) {
+		return nil, errInvalidUserID
 	}
 	q := r.URL.Query()
-	limit := ordersvc.DefaultLimit
+	limit := order.DefaultLimit
 	if s := q.Get("limit"); q.Has("limit") {
 		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > ordersvc.MaxLimit {
-			return nil, ordersvc.ErrorToHTTP(ordersvc.ErrInvalidLimit)
+		if err != nil || n < 1 || n > order.MaxLimit {
+			return nil, errInvalidLimit
 		}
 		limit = n
 	}
-	cursor := q.Get("cursor")
-	if _, err := ordersvc.DecodeCursor(cursor); err != nil {
-		return nil, ordersvc.ErrorToHTTP(err)
-	}
-	return ordersvc.ListOrdersRequest{UserID: userID, Cursor: cursor, Limit: limit}, nil
+	// ordersvc judges the cursor: it made it.
+	return orderapi.ListOrdersRequest{UserID: userID, Cursor: q.Get("cursor"), Limit: limit}, nil
 }
 
 // decodeSetStatus reads PUT /orders.
@@ -216,7 +186,7 @@ func decodeSetStatus(_ context.Context, r *http.Request) (any, error) {
 
 func encodeCreated(logger log.Logger) httptransport.EncodeResponseFunc {
 	return func(ctx context.Context, w http.ResponseWriter, response any) error {
-		r := response.(ordersvc.CreateOrderResponse)
+		r := response.(orderapi.CreateOrderResponse)
 		logger.Log("msg", "order accepted", "order_id", r.Order.ID, "correlation_id", correlation.FromContext(ctx), "replayed", r.Replayed)
 		w.Header().Set("Location", "/orders/one/"+r.Order.ID)
 		if r.Replayed {
@@ -227,16 +197,16 @@ func encodeCreated(logger log.Logger) httptransport.EncodeResponseFunc {
 }
 
 func encodeOrder(ctx context.Context, w http.ResponseWriter, response any) error {
-	return httpserver.WriteJSON(w, http.StatusOK, OneOrder{OK: true, Order: viewOf(response.(ordersvc.OrderResponse).Order)})
+	return httpserver.WriteJSON(w, http.StatusOK, OneOrder{OK: true, Order: viewOf(response.(orderapi.OrderResponse).Order)})
 }
 
 func encodeStatus(ctx context.Context, w http.ResponseWriter, response any) error {
-	o := response.(ordersvc.OrderResponse).Order
+	o := response.(orderapi.OrderResponse).Order
 	return httpserver.WriteJSON(w, http.StatusOK, OrderStatus{OK: true, OrderID: o.ID, OrderStatus: string(o.Status), PaymentStatus: string(o.PaymentStatus)})
 }
 
 func encodeList(ctx context.Context, w http.ResponseWriter, response any) error {
-	p := response.(ordersvc.ListOrdersResponse).Page
+	p := response.(orderapi.ListOrdersResponse).Page
 	views := make([]OrderView, len(p.Orders))
 	for i, o := range p.Orders {
 		views[i] = viewOf(o)

@@ -15,36 +15,38 @@ import (
 	"github.com/orderflow/orderflow/internal/docstore"
 	"github.com/orderflow/orderflow/internal/httpserver"
 	"github.com/orderflow/orderflow/internal/prommetrics"
+	"github.com/orderflow/orderflow/ordersvc/order"
+	"github.com/orderflow/orderflow/ordersvc/orderapi"
+	"github.com/orderflow/orderflow/ordersvc/orderstore"
 
-	"github.com/orderflow/orderflow/ordersvc"
 	"github.com/orderflow/orderflow/transport/httperr"
 )
 
 // nopEvents publishes nothing, to nobody.
 type nopEvents struct{}
 
-func (nopEvents) OrderCreated(context.Context, ordersvc.Order) (int64, error)   { return 0, nil }
-func (nopEvents) OrderCancelled(context.Context, ordersvc.Order) (int64, error) { return 0, nil }
+func (nopEvents) OrderCreated(context.Context, order.Order) (int64, error)   { return 0, nil }
+func (nopEvents) OrderCancelled(context.Context, order.Order) (int64, error) { return 0, nil }
 
 // newGateway serves the gateway's real handler on top of a real ordersvc
 // HTTP API on an in-memory repository.
 func newGateway(t *testing.T) *httptest.Server {
 	db := docstore.NewMemory()
-	repo, err := ordersvc.NewStore(context.Background(), db)
+	repo, err := orderstore.NewStore(context.Background(), db)
 	if err != nil {
 		t.Fatal(err)
 	}
-	outbox := ordersvc.NewOutbox(db, "test", 0)
-	svc := ordersvc.NewService(repo, outbox, nopEvents{}, ordersvc.Backoff{Min: time.Second, Max: time.Second}, log.NewNopLogger())
+	outbox := orderstore.NewOutbox(db, "test", 0)
+	svc := order.NewService(repo, outbox, nopEvents{}, order.Backoff{Min: time.Second, Max: time.Second}, log.NewNopLogger())
 	mux := http.NewServeMux()
-	ordersvc.MakeHTTPHandler(mux, ordersvc.MakeServerEndpoints(svc), log.NewNopLogger())
+	orderapi.MakeHTTPHandler(mux, orderapi.MakeServerEndpoints(svc), log.NewNopLogger())
 	orders := httptest.NewServer(mux)
 	t.Cleanup(orders.Close)
 	return gatewayTo(t, orders.URL, time.Second)
 }
 
 func gatewayTo(t *testing.T, ordersURL string, timeout time.Duration) *httptest.Server {
-	client, err := ordersvc.NewHTTPClient(ordersURL, &http.Client{Timeout: timeout})
+	client, err := orderapi.NewHTTPClient(ordersURL, &http.Client{Timeout: timeout})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,6 @@
 package gateway
 
-import "github.com/orderflow/orderflow/ordersvc"
+import "github.com/orderflow/orderflow/ordersvc/order"
 
 // The public JSON shapes. Their field names are those of the original
 // system's API, which clients already use.
@@ -20,13 +20,13 @@ type OrderView struct {
 
 const timeFormat = "2006-01-02T15:04:05.000Z07:00"
 
-func viewOf(o ordersvc.Order) OrderView {
+func viewOf(o order.Order) OrderView {
 	return OrderView{
 		ID:               o.ID,
 		UserID:           o.UserID,
 		ProductID:        o.ProductID,
 		ProductName:      o.ProductName,
-		TotalOrderAmount: o.Amount.String(),
+		TotalOrderAmount: FormatAmount(o.Amount),
 		OrderStatus:      string(o.Status),
 		PaymentStatus:    string(o.PaymentStatus),
 		CreatedAt:        o.CreatedAt.UTC().Format(timeFormat),

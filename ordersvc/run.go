@@ -1,3 +1,17 @@
+// Package ordersvc is the order service as a process: its configuration and
+// the component graph Run builds from its packages. An order's path through
+// them:
+//
+//	orderapi     POST /v1/orders (server.go) -> CreateOrder endpoint (endpoints.go)
+//	order        Orders.CreateOrder (service.go): the lifecycle of order.go
+//	orderstore   Store.Create (store.go), Outbox.Schedule (outbox.go)
+//	orderevents  Publisher.OrderCreated (publisher.go) -> Redis orders.created
+//	             ... paymentsvc answers on payments.processed ...
+//	orderevents  MakeHandlers (subscriber.go) -> ApplyPayment endpoint (orderapi)
+//	order        Orders.ApplyPayment -> orderstore Store.Change
+//
+// order.Redeliverer sweeps the outbox and publishes again what paymentsvc
+// has not answered.
 package ordersvc
 
 import (
@@ -15,6 +29,10 @@ import (
 	"github.com/orderflow/orderflow/internal/httpserver"
 	"github.com/orderflow/orderflow/internal/process"
 	"github.com/orderflow/orderflow/internal/prommetrics"
+	"github.com/orderflow/orderflow/ordersvc/order"
+	"github.com/orderflow/orderflow/ordersvc/orderapi"
+	"github.com/orderflow/orderflow/ordersvc/orderevents"
+	"github.com/orderflow/orderflow/ordersvc/orderstore"
 
 	"github.com/orderflow/orderflow/transport/httperr"
 	"github.com/orderflow/orderflow/transport/pubsub"
@@ -31,7 +49,7 @@ type Config struct {
 	Mongo             mongostore.Config
 	Redis             pubsub.Config
 	RedeliverInterval time.Duration
-	Backoff           Backoff
+	Backoff           order.Backoff
 	ClaimTTL          time.Duration
 	DebugAddr         string
 	ShutdownTimeout   time.Duration
@@ -39,7 +57,7 @@ type Config struct {
 
 // RegisterFlags defines the flags of c on fs.
 func (c *Config) RegisterFlags(fs *flag.FlagSet) {
-	fs.StringVar(&c.HTTPAddr, "http.addr", ":7001", "address of the internal HTTP API, /healthz and /readyz")
+	fs.StringVar(&c.HTTPAddr, "http.addr", ":7001", "address of the internal HTTP API, /healthz, /readyz and /metrics")
 	fs.IntVar(&c.MaxInFlight, "http.max-inflight", 16, "calls of the order API served at once")
 	fs.IntVar(&c.MaxQueued, "http.max-queued", 1024, "calls of the order API that wait for their turn beyond -http.max-inflight; the others are answered 503 with Retry-After at once")
 	c.Mongo.RegisterFlags(fs, "orders")
@@ -63,6 +81,8 @@ func (c Config) Validate() error {
 		return errors.New("-redeliver.backoff.min must be positive and at most -redeliver.backoff.max")
 	case c.ClaimTTL <= 0:
 		return errors.New("-claim.ttl must be positive")
+	case c.ShutdownTimeout <= 0:
+		return errors.New("-shutdown.timeout must be positive")
 	}
 	return nil
 }
@@ -86,30 +106,29 @@ func Run(ctx context.Context, cfg Config, logger log.Logger) error {
 	defer rdb.Close()
 
 	db := mongostore.New(mongoClient.Database(cfg.Mongo.Database))
-	repo, err := NewStore(ctx, db)
+	repo, err := orderstore.NewStore(ctx, db)
 	if err != nil {
 		return err
 	}
-	replica := process.ReplicaName()
-	outbox := NewOutbox(db, replica, rand.IntN(outboxLanes))
+	outbox := orderstore.NewOutbox(db, process.ReplicaName(), rand.IntN(orderstore.OutboxLanes))
 	m := prommetrics.NewMetrics("ordersvc")
-	svc := NewService(repo, outbox, NewEventPublisher(pubsub.NewPublisher(rdb)), cfg.Backoff, logger)
-	consumer := pubsub.NewConsumer(rdb, MakeEventHandlers(svc), log.With(logger, "component", "subscriber"),
+	svc := order.NewService(repo, outbox, orderevents.NewPublisher(pubsub.NewPublisher(rdb)), cfg.Backoff, logger)
+	consumer := pubsub.NewConsumer(rdb, orderevents.MakeHandlers(orderapi.MakeEventEndpoints(svc)), log.With(logger, "component", "subscriber"),
 		pubsub.ClaimEvents("ordersvc", cfg.ClaimTTL),
 		pubsub.Instrument(m.Counter("messages_total", "Payment events received, by channel and result.", "channel", "result")))
-	redeliverer := NewRedeliverer(outbox, svc, cfg.RedeliverInterval,
-		m.Counter("redeliveries_total", "Order events published again because paymentsvc had not answered."),
-		log.With(logger, "component", "redeliverer"))
+	redeliveries := m.Counter("redeliveries_total", "Order events published again because paymentsvc had not answered.")
+	redeliveries.Add(0) // on /metrics from the start
+	redeliverer := order.NewRedeliverer(outbox, svc, cfg.RedeliverInterval, redeliveries, log.With(logger, "component", "redeliverer"))
 
-	var api Service = svc
-	api = LoggingMiddleware(log.With(logger, "component", "api"))(api)
-	api = InstrumentingMiddleware(
+	var api order.Service = svc
+	api = order.LoggingMiddleware(log.With(logger, "component", "api"))(api)
+	api = order.InstrumentingMiddleware(
 		m.Counter("api_requests_total", "Calls of the order API, by method and failure.", "method", "error"),
 		m.Histogram("api_request_duration_seconds", "Duration of calls of the order API.", "method", "error"),
 	)(api)
 
 	apiMux := http.NewServeMux()
-	MakeHTTPHandler(apiMux, MakeServerEndpoints(api), logger)
+	orderapi.MakeHTTPHandler(apiMux, orderapi.MakeServerEndpoints(api), logger)
 	apiMux.HandleFunc("/", httperr.NotFound)
 	mux := http.NewServeMux()
 	mux.Handle("/v1/", httperr.LimitInFlight(cfg.MaxInFlight, cfg.MaxQueued, apiMux))

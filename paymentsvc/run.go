@@ -2,10 +2,7 @@ package paymentsvc
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"net/http"
-	"time"
 
 	"github.com/go-kit/log"
 	"github.com/oklog/run"
@@ -14,41 +11,20 @@ import (
 	"github.com/orderflow/orderflow/internal/httpserver"
 	"github.com/orderflow/orderflow/internal/process"
 	"github.com/orderflow/orderflow/internal/prommetrics"
-
+	"github.com/orderflow/orderflow/paymentsvc/payment"
+	"github.com/orderflow/orderflow/paymentsvc/paymentapi"
+	"github.com/orderflow/orderflow/paymentsvc/paymentevents"
+	"github.com/orderflow/orderflow/paymentsvc/paymentstore"
 	"github.com/orderflow/orderflow/transport/httperr"
 	"github.com/orderflow/orderflow/transport/pubsub"
 )
 
-// EnvPrefix starts the name of every environment variable paymentsvc reads.
-const EnvPrefix = "PAYMENTSVC"
-
-// Config is paymentsvc's configuration; its flags are the whole of it.
-type Config struct {
-	HTTPAddr        string
-	Mongo           mongostore.Config
-	Redis           pubsub.Config
-	ClaimTTL        time.Duration
-	ChargeLease     time.Duration
-	DebugAddr       string
-	ShutdownTimeout time.Duration
-}
-
-// RegisterFlags defines the flags of c on fs.
-func (c *Config) RegisterFlags(fs *flag.FlagSet) {
-	fs.StringVar(&c.HTTPAddr, "http.addr", ":7002", "address of /healthz and /readyz")
-	c.Mongo.RegisterFlags(fs, "payments")
-	c.Redis.RegisterFlags(fs)
-	fs.DurationVar(&c.ClaimTTL, "claim.ttl", 10*time.Minute, "how long an event stays claimed by the replica that handles it")
-	fs.DurationVar(&c.ChargeLease, "charge.lease", 30*time.Second, "how long a replica may take over a charge or refund before another may take it over")
-	httpserver.RegisterDebugFlag(fs, &c.DebugAddr)
-	fs.DurationVar(&c.ShutdownTimeout, "shutdown.timeout", 10*time.Second, "how long in-flight requests may take to finish at shutdown")
-}
-
 // Run builds paymentsvc's component graph and runs it until ctx is
-// cancelled or an actor fails.
+// cancelled or an actor fails. It fails fast on a configuration that cannot
+// work, and when MongoDB or Redis is unreachable or the HTTP address is taken.
 func Run(ctx context.Context, cfg Config, logger log.Logger) error {
-	if cfg.ClaimTTL <= 0 || cfg.ChargeLease <= 0 {
-		return errors.New("-claim.ttl and -charge.lease must be positive")
+	if err := cfg.Validate(); err != nil {
+		return err
 	}
 	mongoClient, err := mongostore.Connect(ctx, cfg.Mongo)
 	if err != nil {
@@ -61,13 +37,20 @@ func Run(ctx context.Context, cfg Config, logger log.Logger) error {
 	}
 	defer rdb.Close()
 
-	repo, err := NewStore(ctx, mongostore.New(mongoClient.Database(cfg.Mongo.Database)))
+	repo, err := paymentstore.NewStore(ctx, mongostore.New(mongoClient.Database(cfg.Mongo.Database)))
 	if err != nil {
 		return err
 	}
 	m := prommetrics.NewMetrics("paymentsvc")
-	svc := NewService(repo, DemoCharger{}, NewEventPublisher(pubsub.NewPublisher(rdb)), cfg.ChargeLease, process.ReplicaName(), logger)
-	consumer := pubsub.NewConsumer(rdb, MakeEventHandlers(svc), log.With(logger, "component", "subscriber"),
+	events := paymentevents.NewPublisher(pubsub.NewPublisher(rdb))
+	svc := payment.NewService(repo, payment.DemoCharger{}, events, cfg.ChargeLease, process.ReplicaName(), logger)
+	svc = payment.LoggingMiddleware(log.With(logger, "component", "api"))(svc)
+	svc = payment.InstrumentingMiddleware(
+		m.Counter("api_requests_total", "Calls of the payment service, by method and failure.", "method", "error"),
+		m.Histogram("api_request_duration_seconds", "Duration of calls of the payment service.", "method", "error"),
+	)(svc)
+	handlers := paymentevents.MakeHandlers(paymentapi.MakeEndpoints(svc))
+	consumer := pubsub.NewConsumer(rdb, handlers, log.With(logger, "component", "subscriber"),
 		pubsub.ClaimEvents("paymentsvc", cfg.ClaimTTL),
 		pubsub.Instrument(m.Counter("messages_total", "Order events received, by channel and result.", "channel", "result")))
 

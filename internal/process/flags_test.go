@@ -50,3 +50,23 @@ func TestUsageListsEveryFlagWithItsVariable(t *testing.T) {
 		t.Errorf("want both variables, have %v", have)
 	}
 }
+
+func TestProbeHelpExitsZeroAndSaysWhatProbeDoes(t *testing.T) {
+	fs, _, _ := newFlags()
+	var out strings.Builder
+	if code := probe(fs, "SVC", []string{"-h"}, &out); code != 0 {
+		t.Errorf("probe -h: want exit 0, have %d", code)
+	}
+	if s := out.String(); !strings.Contains(s, "probe [path]") || !strings.Contains(s, "-http.addr") || strings.Contains(s, "flag: help requested") {
+		t.Errorf("probe -h should explain the command and list the flags:\n%s", s)
+	}
+}
+
+func TestHelpMentionsTheProbeCommand(t *testing.T) {
+	fs, _, _ := newFlags()
+	var out strings.Builder
+	printMainUsage(&out, fs, "SVC")
+	if s := out.String(); !strings.Contains(s, "svc probe [path]") || !strings.Contains(s, "SVC_HTTP_ADDR") {
+		t.Errorf("-h should name the probe command and every flag:\n%s", out.String())
+	}
+}

@@ -85,8 +85,18 @@ func NewConsumer(client *redis.Client, handlers map[string]Handler, logger log.L
 	for _, opt := range opts {
 		opt(c)
 	}
+	// Every series exists from the start, so a rate over it is defined
+	// before its first message and an alert on it can fire.
+	for channel := range handlers {
+		for _, result := range results {
+			c.messages.With("channel", channel, "result", result).Add(0)
+		}
+	}
 	return c
 }
+
+// results are the values of the result label of Instrument's counter.
+var results = []string{"handled", "failed", "dropped", "elsewhere"}
 
 // Active reports whether the subscription to every channel is in place.
 func (c *Consumer) Active() bool { return c.active.Load() }
@@ -148,7 +158,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 		}
 		if err != nil {
 			if c.active.Swap(false) {
-				c.logger.Log("msg", "subscription lost, reconnecting", "channels", len(channels), "err", err)
+				c.logger.Log("msg", "subscription lost, reconnecting", "channels", fmtChannels(channels), "err", err)
 			}
 			if !sleep(ctx, backoff.next()) {
 				return nil

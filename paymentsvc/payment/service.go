@@ -1,0 +1,251 @@
+package payment
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/go-kit/log"
+
+	"github.com/orderflow/orderflow/internal/keyedlock"
+	"github.com/orderflow/orderflow/internal/objectid"
+)
+
+// Service charges orders and refunds cancelled ones. Handling is idempotent
+// per order: a repeated request republishes the recorded outcome.
+type Service interface {
+	// Charge charges an order unless it was charged before, and publishes
+	// the outcome either way.
+	Charge(ctx context.Context, r ChargeRequest) error
+	// Refund refunds the payment of a cancelled order unless it was
+	// refunded before, and publishes the refund either way.
+	Refund(ctx context.Context, r RefundRequest) error
+}
+
+// Clock tells the current time.
+type Clock func() time.Time
+
+// Option sets an optional parameter of the Service that NewService returns.
+type Option func(*service)
+
+// WithClock makes the Service read the time from clock instead of the
+// system's. Every time the Service uses comes from it: when a payment or a
+// refund happened, when an attempt's lease runs out, how long a call of the
+// Charger may take and how long a write is retried.
+func WithClock(clock Clock) Option {
+	return func(s *service) { s.clock = clock }
+}
+
+// NewService returns a Service whose calls to the charger hold an order for
+// at most lease before another replica may take it over; replica names this
+// process in the attempts it claims.
+//
+// Work on one order is serialised inside the process; across replicas, the
+// numbered attempts keep a second replica from calling the provider while
+// the first one may. The Service keeps the times it reads in UTC, to the
+// millisecond, as its store does.
+func NewService(repo Repository, charger Charger, events Events, lease time.Duration, replica string, logger log.Logger, opts ...Option) Service {
+	s := &service{repo: repo, charger: charger, events: events, lease: lease, replica: replica, logger: logger, clock: time.Now}
+	for _, opt := range opts {
+		opt(s)
+	}
+	return s
+}
+
+type service struct {
+	repo    Repository
+	charger Charger
+	events  Events
+	lease   time.Duration
+	replica string
+	logger  log.Logger
+	clock   Clock
+	locks   keyedlock.Locks
+}
+
+// retryPause is how long a write waits before it is tried again.
+const retryPause = 200 * time.Millisecond
+
+func (s *service) now() time.Time { return s.clock().UTC().Truncate(time.Millisecond) }
+
+// Charge implements Service.
+func (s *service) Charge(ctx context.Context, r ChargeRequest) error {
+	defer s.locks.Lock(r.OrderID)()
+	logger := log.With(s.logger, "order_id", r.OrderID, "correlation_id", r.CorrelationID)
+	recorded := func(ctx context.Context) (Payment, bool, error) {
+		p, err := s.repo.Payment(ctx, r.OrderID)
+		if errors.Is(err, ErrNotFound) {
+			return Payment{}, false, nil
+		}
+		return p, err == nil, err
+	}
+	a, p, err := s.claim(ctx, logger, r.OrderID, ChargeWork, recorded)
+	if err != nil {
+		return err
+	}
+	if a.N > 0 {
+		callCtx, cancel := s.withinLease(ctx, a)
+		paid, reason, err := s.charger.Charge(callCtx, r)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("charge: %w", err)
+		}
+		p = Payment{
+			ID: objectid.New(), OrderID: r.OrderID, UserID: r.UserID, ProductID: r.ProductID,
+			Amount: r.Amount, Currency: r.Currency, Status: Declined, Reason: reason,
+			CorrelationID: r.CorrelationID, CreatedAt: s.now(),
+		}
+		if paid {
+			p.Status, p.Reason = Paid, ""
+		}
+		err = s.keep(ctx, logger, a, func(ctx context.Context) error { return s.repo.Record(ctx, p) })
+		if errors.Is(err, ErrDuplicate) { // an attempt that took over from this one recorded first
+			p, _, err = recorded(ctx)
+		}
+		if err != nil {
+			return err
+		}
+		logger = log.With(logger, "msg", "payment recorded", "product_id", r.ProductID, "amount_sen", r.Amount, "attempt", a.N)
+	} else {
+		logger = log.With(logger, "msg", "payment already recorded; its outcome published again")
+	}
+
+	n, err := s.events.PaymentProcessed(ctx, p)
+	kv := []any{"payment_id", p.ID, "payment_status", p.Status}
+	if p.Reason != "" {
+		kv = append(kv, "reason", p.Reason)
+	}
+	logPublished(logger, err, append(kv, "channel", "payments.processed", "receivers", n)...)
+	if err != nil {
+		return fmt.Errorf("publish outcome: %w", err)
+	}
+	return nil
+}
+
+// Refund implements Service.
+func (s *service) Refund(ctx context.Context, r RefundRequest) error {
+	defer s.locks.Lock(r.OrderID)()
+	logger := log.With(s.logger, "order_id", r.OrderID, "correlation_id", r.CorrelationID)
+	p, err := s.repo.Payment(ctx, r.OrderID)
+	if err != nil {
+		return err
+	}
+	if p.Status == Declined {
+		return fmt.Errorf("payment %s was declined: nothing to refund", p.ID)
+	}
+	refunded := func(ctx context.Context) (Payment, bool, error) {
+		p, err := s.repo.Payment(ctx, r.OrderID)
+		return p, err == nil && p.Status == Refunded, err
+	}
+	a := Attempt{}
+	if p.Status != Refunded {
+		var done Payment
+		if a, done, err = s.claim(ctx, logger, r.OrderID, RefundWork, refunded); err != nil {
+			return err
+		}
+		if a.N == 0 { // refunded meanwhile
+			p = done
+		}
+	}
+	if a.N > 0 {
+		callCtx, cancel := s.withinLease(ctx, a)
+		err := s.charger.Refund(callCtx, p)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("refund: %w", err)
+		}
+		at := s.now()
+		err = s.keep(ctx, logger, a, func(ctx context.Context) error { return s.repo.RecordRefund(ctx, r.OrderID, r.CorrelationID, at) })
+		if err != nil && !errors.Is(err, ErrDuplicate) {
+			return err
+		}
+		p.Status, p.RefundedAt = Refunded, at
+		logger = log.With(logger, "msg", "payment refunded", "attempt", a.N)
+	} else {
+		logger = log.With(logger, "msg", "payment already refunded; the refund published again")
+	}
+	n, err := s.events.PaymentRefunded(ctx, p)
+	logPublished(logger, err, "payment_id", p.ID, "channel", "payments.refunded", "receivers", n)
+	if err != nil {
+		return fmt.Errorf("publish refund: %w", err)
+	}
+	return nil
+}
+
+// logPublished logs keyvals, and err when the publish failed.
+func logPublished(logger log.Logger, err error, keyvals ...any) {
+	if err != nil {
+		keyvals = append(keyvals, "err", err)
+	}
+	logger.Log(keyvals...)
+}
+
+// claim claims the next attempt at work on the order for this replica. It
+// returns the attempt, or, when done says the work is done already, a zero
+// attempt and what done read; ErrBusy while another replica's attempt holds
+// a live lease.
+func (s *service) claim(ctx context.Context, logger log.Logger, orderID string, work Work, done func(context.Context) (Payment, bool, error)) (Attempt, Payment, error) {
+	for n := 1; ; n++ {
+		t := s.now()
+		a := Attempt{OrderID: orderID, Work: work, N: n, Replica: s.replica, At: t, LeaseUntil: t.Add(s.lease)}
+		err := s.repo.Claim(ctx, a)
+		if err != nil && !errors.Is(err, ErrDuplicate) {
+			return Attempt{}, Payment{}, err
+		}
+		// Taken, or taken over from an attempt whose holder may have
+		// finished since it was read: the work may be done.
+		if err != nil || n > 1 {
+			if p, ok, err := done(ctx); err != nil || ok {
+				return Attempt{}, p, err
+			}
+		}
+		if err == nil {
+			if n > 1 {
+				logger.Log("msg", "work taken over from an attempt whose lease ran out", "work", work, "attempt", n)
+			}
+			return a, Payment{}, nil
+		}
+		prev, err := s.repo.Attempt(ctx, orderID, work, n)
+		if err != nil {
+			return Attempt{}, Payment{}, err
+		}
+		if t.Before(prev.LeaseUntil) {
+			// A live lease: the holder's, unless a later attempt exists.
+			switch _, err := s.repo.Attempt(ctx, orderID, work, n+1); {
+			case errors.Is(err, ErrNotFound):
+				return Attempt{}, Payment{}, ErrBusy
+			case err != nil:
+				return Attempt{}, Payment{}, err
+			}
+		}
+	}
+}
+
+// keep calls write until it succeeds, fails for good, or the attempt's
+// lease runs out by the clock: an answer of the provider is worth waiting
+// for the store, since once the lease has run out another replica may ask
+// the provider again. Tries are retryPause apart.
+func (s *service) keep(ctx context.Context, logger log.Logger, a Attempt, write func(context.Context) error) error {
+	for {
+		err := write(ctx)
+		if err == nil || !errors.Is(err, ErrUnavailable) || !s.now().Before(a.LeaseUntil) {
+			return err
+		}
+		logger.Log("msg", "the store is unavailable; recording again", "work", a.Work, "attempt", a.N, "err", err)
+		pause := time.NewTimer(retryPause)
+		select {
+		case <-ctx.Done():
+			pause.Stop()
+			return err
+		case <-pause.C:
+		}
+	}
+}
+
+// withinLease bounds a call to the charger by the lease of a, less a margin
+// for the clocks of replicas that disagree a little: a call that outlives the
+// lease could overlap another replica's.
+func (s *service) withinLease(ctx context.Context, a Attempt) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, a.LeaseUntil.Add(-s.lease/5).Sub(s.now()))
+}

@@ -1,0 +1,339 @@
+package payment_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/orderflow/orderflow/internal/testenv"
+	"github.com/orderflow/orderflow/paymentsvc/payment"
+	"github.com/orderflow/orderflow/paymentsvc/paymentstore"
+)
+
+func TestTheDemoRulePaysProductOneOnly(t *testing.T) {
+	for product, want := range map[string]bool{"1": true, "2": false, "10": false, "one": false} {
+		paid, reason, err := payment.DemoCharger{}.Charge(context.Background(), request(product))
+		if err != nil || paid != want || (!paid && reason == "") {
+			t.Errorf("product %q: want paid=%v with a reason when declined, have %v %q %v", product, want, paid, reason, err)
+		}
+	}
+}
+
+func TestAnOrderIsChargedOnceHoweverOftenItIsAskedFor(t *testing.T) {
+	chargedOnceHoweverOftenAskedFor(t, newMemoryRepo(t))
+}
+
+func TestTwoReplicasAskedAtOnceChargeOnce(t *testing.T) {
+	twoReplicasAskedAtOnceChargeOnce(t, newMemoryRepo(t))
+}
+
+// chargedOnceHoweverOftenAskedFor asks one replica to charge an order five
+// times at once.
+func chargedOnceHoweverOftenAskedFor(t *testing.T, repo payment.Repository) {
+	charger, events := &countingCharger{}, &outbox{}
+	svc := newService(repo, charger, events, "r1")
+	r := request("1")
+	var wg sync.WaitGroup
+	for range 5 {
+		wg.Go(func() {
+			if err := svc.Charge(context.Background(), r); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if charges, _ := charger.counts(); charges != 1 {
+		t.Errorf("want 1 charge, have %d", charges)
+	}
+	if len(events.processed) != 5 {
+		t.Fatalf("want the outcome published for every request, have %d", len(events.processed))
+	}
+	for _, p := range events.processed {
+		if p.Status != payment.Paid || p.ID != events.processed[0].ID || p.CorrelationID != r.CorrelationID {
+			t.Errorf("want one Paid payment, have %+v", p)
+		}
+	}
+}
+
+// twoReplicasAskedAtOnceChargeOnce asks two replicas sharing repo to
+// charge each of ten orders at once.
+func twoReplicasAskedAtOnceChargeOnce(t *testing.T, repo payment.Repository) {
+	ctx := context.Background()
+	charger := &countingCharger{}
+	replicas := []payment.Service{newService(repo, charger, &outbox{}, "r1"), newService(repo, charger, &outbox{}, "r2")}
+	for range 10 {
+		r := request("1")
+		var wg sync.WaitGroup
+		for _, svc := range replicas {
+			wg.Go(func() {
+				if err := svc.Charge(ctx, r); err != nil && !errors.Is(err, payment.ErrBusy) {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+	}
+	if charges, _ := charger.counts(); charges != 10 {
+		t.Errorf("want 10 charges for 10 orders, have %d", charges)
+	}
+}
+
+func TestAPaymentIsRecordedWithTheOutcomeAndTheTimeOfTheClock(t *testing.T) {
+	ctx := context.Background()
+	repo := newMemoryRepo(t)
+	at := time.Date(2026, 3, 1, 10, 0, 0, 123_456_789, time.FixedZone("MYT", 8*3600))
+	events := &outbox{}
+	svc := newService(repo, payment.DemoCharger{}, events, "r1", payment.WithClock(testenv.NewClock(at).Now))
+	paid, declined := request("1"), request("2")
+	for _, r := range []payment.ChargeRequest{paid, declined} {
+		if err := svc.Charge(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wantAt := at.UTC().Truncate(time.Millisecond)
+	for _, c := range []struct {
+		r      payment.ChargeRequest
+		status payment.Status
+	}{{paid, payment.Paid}, {declined, payment.Declined}} {
+		have, err := repo.Payment(ctx, c.r.OrderID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if have.Status != c.status || have.Amount != c.r.Amount || have.Currency != c.r.Currency ||
+			have.UserID != c.r.UserID || have.ProductID != c.r.ProductID || have.CorrelationID != c.r.CorrelationID ||
+			!have.CreatedAt.Equal(wantAt) || len(have.ID) != 24 || (c.status == payment.Declined) == (have.Reason == "") {
+			t.Errorf("want %s recorded at %v for %+v, have %+v", c.status, wantAt, c.r, have)
+		}
+	}
+	if len(events.processed) != 2 || events.processed[0].Status != payment.Paid || events.processed[1].Status != payment.Declined {
+		t.Errorf("want Paid then Declined published, have %+v", events.processed)
+	}
+}
+
+func TestTheClockDecidesWhenTheLeaseOfACrashedAttemptRunsOut(t *testing.T) {
+	ctx := context.Background()
+	repo := newMemoryRepo(t)
+	r := request("1")
+	t0 := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	crashed := payment.Attempt{OrderID: r.OrderID, Work: payment.ChargeWork, N: 1, Replica: "dead", At: t0, LeaseUntil: t0.Add(lease)}
+	if err := repo.Claim(ctx, crashed); err != nil {
+		t.Fatal(err)
+	}
+	clock := testenv.NewClock(t0.Add(lease / 2))
+	charger, events := &countingCharger{}, &outbox{}
+	svc := newService(repo, charger, events, "r2", payment.WithClock(clock.Now))
+
+	if err := svc.Charge(ctx, r); !errors.Is(err, payment.ErrBusy) {
+		t.Fatalf("within the lease: want ErrBusy, have %v", err)
+	}
+	if charges, _ := charger.counts(); charges != 0 {
+		t.Fatalf("within the lease: want no charge, have %d", charges)
+	}
+
+	clock.Advance(lease/2 + time.Millisecond) // just past the lease
+	if err := svc.Charge(ctx, r); err != nil {
+		t.Fatalf("past the lease: %v", err)
+	}
+	have, err := repo.Payment(ctx, r.OrderID)
+	if charges, _ := charger.counts(); err != nil || have.Status != payment.Paid || charges != 1 {
+		t.Errorf("want the order Paid after 1 charge, have %+v after %d (%v)", have, charges, err)
+	}
+	now := clock.Now()
+	a, err := repo.Attempt(ctx, r.OrderID, payment.ChargeWork, 2)
+	if err != nil || a.Replica != "r2" || !a.At.Equal(now) || !a.LeaseUntil.Equal(now.Add(lease)) {
+		t.Errorf("want attempt 2 by r2 at %v until %v, have %+v (%v)", now, now.Add(lease), a, err)
+	}
+	if len(events.processed) != 1 {
+		t.Errorf("want the outcome published once, have %+v", events.processed)
+	}
+}
+
+func TestTheChargerIsGivenTheLeaseLessAMarginByTheClock(t *testing.T) {
+	// The clock is far from the system's: a deadline taken from the
+	// system's clock would be long past or far off.
+	clock := testenv.NewClock(time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC))
+	charger := &countingCharger{}
+	svc := newService(newMemoryRepo(t), charger, &outbox{}, "r1", payment.WithClock(clock.Now))
+	begin := time.Now()
+	if err := svc.Charge(context.Background(), request("1")); err != nil {
+		t.Fatal(err)
+	}
+	end := time.Now()
+	if len(charger.deadlines) != 1 {
+		t.Fatalf("want 1 charge, have %d", len(charger.deadlines))
+	}
+	want := lease - lease/5
+	if have := charger.deadlines[0]; have.Before(begin.Add(want)) || have.After(end.Add(want)) {
+		t.Errorf("want a deadline %v from the call, have %v after its start", want, have.Sub(begin))
+	}
+}
+
+// unavailableStore fails every record as a store that cannot be reached,
+// moving the clock on by step each time; after limit records it fails for
+// good.
+type unavailableStore struct {
+	*paymentstore.Store
+	clock  *testenv.Clock
+	step   time.Duration
+	limit  int
+	mu     sync.Mutex
+	writes int
+}
+
+func (s *unavailableStore) Record(context.Context, payment.Payment) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.writes++
+	if s.writes > s.limit {
+		return errors.New("retried past the lease")
+	}
+	s.clock.Advance(s.step)
+	return fmt.Errorf("%w: connection refused", payment.ErrUnavailable)
+}
+
+func TestAnAnswerIsRecordedAgainUntilTheLeaseRunsOutByTheClock(t *testing.T) {
+	clock := testenv.NewClock(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
+	repo := &unavailableStore{Store: newMemoryRepo(t), clock: clock, step: lease * 2 / 5, limit: 5}
+	svc := newService(repo, &countingCharger{}, &outbox{}, "r1", payment.WithClock(clock.Now))
+	err := svc.Charge(context.Background(), request("1"))
+	if !errors.Is(err, payment.ErrUnavailable) {
+		t.Errorf("want ErrUnavailable once the lease ran out, have %v", err)
+	}
+	// Written at 0.4, 0.8 and 1.2 leases: the third is past the lease.
+	if repo.writes != 3 {
+		t.Errorf("want 3 writes within the lease, have %d", repo.writes)
+	}
+}
+
+// flakyStore loses the first records it is asked for, as a store that went
+// away for a moment.
+type flakyStore struct {
+	*paymentstore.Store
+	mu    sync.Mutex
+	fails int
+}
+
+func (f *flakyStore) Record(ctx context.Context, p payment.Payment) error {
+	f.mu.Lock()
+	fail := f.fails > 0
+	f.fails--
+	f.mu.Unlock()
+	if fail {
+		return fmt.Errorf("%w: connection refused", payment.ErrUnavailable)
+	}
+	return f.Store.Record(ctx, p)
+}
+
+func TestAnAnswerIsRecordedOnceTheStoreIsBackWithoutAskingTheProviderAgain(t *testing.T) {
+	ctx := context.Background()
+	repo := &flakyStore{Store: newMemoryRepo(t), fails: 2}
+	charger, events := &countingCharger{}, &outbox{}
+	r := request("1")
+	if err := newService(repo, charger, events, "r1").Charge(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	have, err := repo.Payment(ctx, r.OrderID)
+	if charges, _ := charger.counts(); err != nil || have.Status != payment.Paid || charges != 1 {
+		t.Errorf("want Paid after 1 charge, have %+v after %d (%v)", have, charges, err)
+	}
+}
+
+func TestRefundsHappenOnceAndOnlyForPaidPayments(t *testing.T) {
+	events := &outbox{}
+	svc := newService(newMemoryRepo(t), payment.DemoCharger{}, events, "r1")
+	ctx := context.Background()
+	paid, declined := request("1"), request("2")
+	for _, r := range []payment.ChargeRequest{paid, declined} {
+		if err := svc.Charge(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 2 {
+		if err := svc.Refund(ctx, payment.RefundRequest{OrderID: paid.OrderID}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(events.refunded) != 2 {
+		t.Fatalf("want the refund published twice (once done, once repeated), have %+v", events.refunded)
+	}
+	for _, p := range events.refunded {
+		if p.Status != payment.Refunded || p.OrderID != paid.OrderID || p.ID != events.processed[0].ID {
+			t.Errorf("want the order's payment %s Refunded, have %+v", events.processed[0].ID, p)
+		}
+	}
+	if err := svc.Refund(ctx, payment.RefundRequest{OrderID: declined.OrderID}); err == nil {
+		t.Error("a declined payment was refunded")
+	}
+	if err := svc.Refund(ctx, payment.RefundRequest{OrderID: request("1").OrderID}); !errors.Is(err, payment.ErrNotFound) {
+		t.Errorf("an order never charged: want ErrNotFound, have %v", err)
+	}
+}
+
+func TestARefundIsRecordedAtTheTimeOfTheClock(t *testing.T) {
+	ctx := context.Background()
+	repo := newMemoryRepo(t)
+	clock := testenv.NewClock(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
+	svc := newService(repo, payment.DemoCharger{}, &outbox{}, "r1", payment.WithClock(clock.Now))
+	r := request("1")
+	if err := svc.Charge(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(time.Hour)
+	if err := svc.Refund(ctx, payment.RefundRequest{OrderID: r.OrderID, CorrelationID: "c-refund"}); err != nil {
+		t.Fatal(err)
+	}
+	have, err := repo.Payment(ctx, r.OrderID)
+	if err != nil || have.Status != payment.Refunded || !have.RefundedAt.Equal(clock.Now()) {
+		t.Errorf("want Refunded at %v, have %+v (%v)", clock.Now(), have, err)
+	}
+}
+
+func TestAReplicaDoesNotChargeWhileAnotherIsCharging(t *testing.T) {
+	repo := newMemoryRepo(t)
+	slow := &countingCharger{hold: make(chan struct{})}
+	first := newService(repo, slow, &outbox{}, "r1")
+	other := &countingCharger{}
+	second := newService(repo, other, &outbox{}, "r2")
+	r := request("1")
+
+	done := make(chan error)
+	go func() { done <- first.Charge(context.Background(), r) }()
+	testenv.Eventually(t, 5*time.Second, "the first replica never started charging", func() bool {
+		charges, _ := slow.counts()
+		return charges == 1
+	})
+	// A redelivery reaches the second replica while the first is charging.
+	if err := second.Charge(context.Background(), r); !errors.Is(err, payment.ErrBusy) {
+		t.Errorf("want ErrBusy, have %v", err)
+	}
+	close(slow.hold)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if charges, _ := other.counts(); charges != 0 {
+		t.Errorf("the second replica charged %d times", charges)
+	}
+	if err := second.Charge(context.Background(), r); err != nil {
+		t.Errorf("once recorded, the outcome is republished by any replica: %v", err)
+	}
+}
+
+func TestARefundIsMadeOnceAcrossRepeatedRequests(t *testing.T) {
+	charger := &countingCharger{}
+	svc := newService(newMemoryRepo(t), charger, &outbox{}, "r1")
+	r := request("1")
+	if err := svc.Charge(context.Background(), r); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if err := svc.Refund(context.Background(), payment.RefundRequest{OrderID: r.OrderID}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, refunds := charger.counts(); refunds != 1 {
+		t.Errorf("want 1 refund, have %d", refunds)
+	}
+}

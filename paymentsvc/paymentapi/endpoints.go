@@ -1,0 +1,111 @@
+// Package paymentapi is paymentsvc's endpoints: one go-kit endpoint per
+// method of payment.Service, with its request and response types. Transports
+// (package paymentevents) decode messages into these requests; endpoint
+// middlewares, where wanted, wrap the Endpoints.
+//
+// The Service's errors travel in the responses, which implement
+// endpoint.Failer; an endpoint returns an error of its own only for a
+// request of the wrong type. pubsub.Subscriber reports a failed response as
+// the message's error, so the consumer counts it as failed and leaves the
+// message to the sender's redelivery.
+package paymentapi
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/go-kit/kit/endpoint"
+
+	"github.com/orderflow/orderflow/paymentsvc/payment"
+)
+
+// Endpoints collects the endpoints of payment.Service. It is itself a
+// payment.Service that calls them.
+type Endpoints struct {
+	ChargeEndpoint endpoint.Endpoint
+	RefundEndpoint endpoint.Endpoint
+}
+
+// MakeEndpoints returns the endpoints of s.
+func MakeEndpoints(s payment.Service) Endpoints {
+	return Endpoints{
+		ChargeEndpoint: MakeChargeEndpoint(s),
+		RefundEndpoint: MakeRefundEndpoint(s),
+	}
+}
+
+// ChargeRequest asks for an order to be charged.
+type ChargeRequest struct {
+	Charge payment.ChargeRequest
+}
+
+// ChargeResponse is how a charge ended.
+type ChargeResponse struct {
+	Err error
+}
+
+// Failed implements endpoint.Failer.
+func (r ChargeResponse) Failed() error { return r.Err }
+
+// RefundRequest asks for the payment of a cancelled order to be refunded.
+type RefundRequest struct {
+	Refund payment.RefundRequest
+}
+
+// RefundResponse is how a refund ended.
+type RefundResponse struct {
+	Err error
+}
+
+// Failed implements endpoint.Failer.
+func (r RefundResponse) Failed() error { return r.Err }
+
+// MakeChargeEndpoint returns the endpoint of Service.Charge; its request is
+// a ChargeRequest, its response a ChargeResponse.
+func MakeChargeEndpoint(s payment.Service) endpoint.Endpoint {
+	return func(ctx context.Context, request any) (any, error) {
+		req, ok := request.(ChargeRequest)
+		if !ok {
+			return nil, fmt.Errorf("charge endpoint: request of type %T, want paymentapi.ChargeRequest", request)
+		}
+		return ChargeResponse{Err: s.Charge(ctx, req.Charge)}, nil
+	}
+}
+
+// MakeRefundEndpoint returns the endpoint of Service.Refund; its request is
+// a RefundRequest, its response a RefundResponse.
+func MakeRefundEndpoint(s payment.Service) endpoint.Endpoint {
+	return func(ctx context.Context, request any) (any, error) {
+		req, ok := request.(RefundRequest)
+		if !ok {
+			return nil, fmt.Errorf("refund endpoint: request of type %T, want paymentapi.RefundRequest", request)
+		}
+		return RefundResponse{Err: s.Refund(ctx, req.Refund)}, nil
+	}
+}
+
+// Charge implements payment.Service by calling the endpoint.
+func (e Endpoints) Charge(ctx context.Context, r payment.ChargeRequest) error {
+	resp, err := e.ChargeEndpoint(ctx, ChargeRequest{Charge: r})
+	if err != nil {
+		return err
+	}
+	return failed(resp)
+}
+
+// Refund implements payment.Service by calling the endpoint.
+func (e Endpoints) Refund(ctx context.Context, r payment.RefundRequest) error {
+	resp, err := e.RefundEndpoint(ctx, RefundRequest{Refund: r})
+	if err != nil {
+		return err
+	}
+	return failed(resp)
+}
+
+// failed is the error a response carries.
+func failed(resp any) error {
+	if f, ok := resp.(endpoint.Failer); ok {
+		return f.Failed()
+	}
+	return nil
+}
