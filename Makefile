@@ -6,7 +6,7 @@ SERVICES := gateway ordersvc paymentsvc
 # Tag of the images; the Helm chart's appVersion names the same.
 IMAGE_TAG ?= 0.1.0
 
-.PHONY: help run test vet unit deps swag build fuzz load bench clean \
+.PHONY: help run test vet unit deps swag build fuzz token load bench clean \
 	docker-build compose-up compose-down k8s-render k8s-credentials
 
 help: ## list the targets
@@ -48,10 +48,15 @@ swag: ## regenerate the OpenAPI document from the gateway's annotations
 build: ## build the service binaries into bin/
 	$(GO) build -trimpath -o bin/ $(foreach s,$(SERVICES),./$(s)/cmd/$(s)) ./devstack/cmd/devstack
 
-fuzz: ## fuzz the create-order decoder for a minute
-	$(GO) test -run '^$$' -fuzz FuzzParseCreateOrder -fuzztime 60s ./gateway/
+fuzz: ## fuzz the create-order, token and cursor decoders, 30 s each
+	$(GO) test -run '^$$' -fuzz FuzzParseCreateOrder -fuzztime 30s ./gateway/
+	$(GO) test -run '^$$' -fuzz FuzzTokens -fuzztime 30s ./gateway/
+	$(GO) test -run '^$$' -fuzz FuzzDecodeCursor -fuzztime 30s ./ordersvc/order/
 
 # LOAD and BENCH pass flags: make load LOAD="-c 64 -d 1m -url http://host:7000".
+token: ## print a sign-in token for user SUB (default u1), signed with AUTH_HS256_SECRET, valid for TTL (default 1h)
+	@GATEWAY_AUTH_HS256_SECRET="$(AUTH_HS256_SECRET)" $(GO) run ./gateway/cmd/gateway token -sub "$(or $(SUB),u1)" -ttl "$(or $(TTL),1h)"
+
 load: ## send orders to the API on :7000 for 20 s and report what clients saw (LOAD= flags, -h lists them)
 	$(GO) run ./loadgen/cmd/loadgen $(LOAD)
 

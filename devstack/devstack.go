@@ -38,7 +38,11 @@ type Config struct {
 	// StoresOnly runs MongoDB and Redis without the services, for services
 	// run as processes of their own.
 	StoresOnly bool
-	DebugAddr  string
+	// AuthSecret, when set, turns sign-in on: the gateway's HS256 secret.
+	AuthSecret string
+	// RateLimit is the gateway's per-client rate (0: no limit).
+	RateLimit float64
+	DebugAddr string
 }
 
 // RegisterFlags defines the flags of c on fs.
@@ -52,6 +56,8 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.OrdersvcAddr, "ordersvc.addr", "127.0.0.1:7001", "address of ordersvc's internal API")
 	fs.StringVar(&c.PaymentsvcAddr, "paymentsvc.addr", "127.0.0.1:7002", "address of paymentsvc's health endpoints")
 	fs.BoolVar(&c.StoresOnly, "stores.only", false, "run MongoDB and Redis only, for services run as processes of their own")
+	fs.StringVar(&c.AuthSecret, "auth.hs256.secret", "", "turns sign-in on: the secret of the HS256 tokens callers send (at least 32 bytes; make token prints one)")
+	fs.Float64Var(&c.RateLimit, "ratelimit.rate", 20, "requests a second each client may make to /orders (0: no limit, as make load needs)")
 	httpserver.RegisterDebugFlag(fs, &c.DebugAddr)
 }
 
@@ -60,6 +66,11 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 func Run(ctx context.Context, cfg Config, stderr io.Writer) error {
 	logger := process.NewLogger(stderr, "devstack")
 	if err := checkPorts(cfg); err != nil {
+		return err
+	}
+	_, _, gw := Defaults()
+	gw.Auth.HS256Secret, gw.RateLimit.Rate = cfg.AuthSecret, cfg.RateLimit
+	if err := gw.Validate(); err != nil { // before anything starts
 		return err
 	}
 
@@ -113,7 +124,7 @@ func Run(ctx context.Context, cfg Config, stderr io.Writer) error {
 		return g.Run()
 	}
 
-	orders, payments, gw := Defaults()
+	orders, payments, _ := Defaults()
 	orders.HTTPAddr, orders.Mongo.URI, orders.Redis.URL = cfg.OrdersvcAddr, mongoURI, redisURL
 	payments.HTTPAddr, payments.Mongo.URI, payments.Redis.URL = cfg.PaymentsvcAddr, mongoURI, redisURL
 	gw.HTTPAddr, gw.OrdersURL = cfg.GatewayAddr, "http://"+dialAddr(cfg.OrdersvcAddr)
@@ -123,6 +134,10 @@ func Run(ctx context.Context, cfg Config, stderr io.Writer) error {
 	g.Add(func() error { return gateway.Run(ctx, gw, process.NewLogger(stderr, "gateway")) }, func(error) {})
 	base := "http://localhost:" + port(cfg.GatewayAddr)
 	logger.Log("msg", "order system starting; Ctrl-C stops it", "api", base+"/orders", "swagger_ui", base+"/api")
+	if cfg.AuthSecret != "" {
+		logger.Log("msg", "sign-in is on: get a token for a user with the same AUTH_HS256_SECRET, then send it as Authorization: Bearer <token>",
+			"token", "AUTH_HS256_SECRET=... make token SUB=u1")
+	}
 	return g.Run()
 }
 

@@ -270,8 +270,10 @@ func TestGatewayAnswers503WhenOrdersvcIsDown(t *testing.T) {
 	if strings.Contains(r.raw, "127.0.0.1") || strings.Contains(r.raw, "dial") {
 		t.Errorf("the error leaks internals: %s", r.raw)
 	}
-	if s.ready(s.gateway) {
-		t.Error("the gateway is ready without ordersvc")
+	// Taking the gateway out of its Service would turn this JSON 503 into
+	// a load balancer's error page.
+	if !s.ready(s.gateway) || s.dependency(s.gateway, "ordersvc") != "failing" {
+		t.Error("the gateway should stay ready and report ordersvc failing")
 	}
 }
 
@@ -282,8 +284,13 @@ func TestGatewayAnswers503WhenTheStoreIsDown(t *testing.T) {
 	if r.status != http.StatusServiceUnavailable || r.body["error"].(map[string]any)["code"] != "store_unavailable" {
 		t.Fatalf("want 503 store_unavailable, have %d %s", r.status, r.raw)
 	}
-	if s.ready(s.orders) {
-		t.Error("ordersvc is ready without its store")
+	for _, p := range []*inProcess{s.orders, s.gateway} {
+		if !s.ready(p) {
+			t.Errorf("%s left its Service over an outage every replica shares", p.name)
+		}
+	}
+	if s.dependency(s.orders, "mongodb") != "failing" {
+		t.Error("ordersvc's /readyz does not report MongoDB failing")
 	}
 }
 

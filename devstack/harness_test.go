@@ -83,6 +83,7 @@ func startSystem(t testing.TB, withPayments bool) *system {
 	ordersCfg.Backoff = order.Backoff{Min: 200 * time.Millisecond, Max: time.Second}
 	paymentsCfg.HTTPAddr, paymentsCfg.Mongo.URI, paymentsCfg.Redis.URL = testenv.FreeAddr(t), s.mongoURI, redisURL
 	gatewayCfg.HTTPAddr, gatewayCfg.OrdersURL = testenv.FreeAddr(t), "http://"+ordersCfg.HTTPAddr
+	gatewayCfg.RateLimit.Rate = 0 // the tests' many users share one address
 	for _, d := range []*time.Duration{&ordersCfg.ShutdownTimeout, &paymentsCfg.ShutdownTimeout, &gatewayCfg.ShutdownTimeout} {
 		*d = time.Second
 	}
@@ -121,7 +122,8 @@ func (s *system) start(p *inProcess) {
 			s.t.Fatalf("%s exited: %v", p.name, err)
 		default:
 		}
-		return s.ready(p)
+		// ordersvc is ready before it is subscribed; the tests want it both.
+		return s.ready(p) && s.dependency(p, "subscription") != "failing"
 	})
 }
 
@@ -138,6 +140,21 @@ func (s *system) stop(p *inProcess) {
 }
 
 func (s *system) ready(p *inProcess) bool { return answers200("http://" + p.addr + "/readyz") }
+
+// dependency returns what p's /readyz says of one of its dependencies:
+// "ok", "failing", or "" when it says nothing.
+func (s *system) dependency(p *inProcess, name string) string {
+	resp, err := http.Get("http://" + p.addr + "/readyz")
+	if err != nil {
+		return ""
+	}
+	defer resp.Body.Close()
+	var b struct{ Dependencies map[string]string }
+	if json.NewDecoder(resp.Body).Decode(&b) != nil {
+		return ""
+	}
+	return b.Dependencies[name]
+}
 
 // answers200 reports whether a GET of url answers 200.
 func answers200(url string) bool {

@@ -170,3 +170,17 @@ func TestEveryCounterIsOnMetricsFromTheStart(t *testing.T) {
 		}
 	}
 }
+
+// AUTH_HS256_SECRET turns sign-in on for make run; one too short to be safe
+// stops it before anything starts.
+func TestMakeRunRefusesAGuessableSecret(t *testing.T) {
+	cfg := devstack.Config{
+		DataDir: t.TempDir(), MongoAddr: testenv.FreeAddr(t), RedisAddr: testenv.FreeAddr(t),
+		GatewayAddr: testenv.FreeAddr(t), OrdersvcAddr: testenv.FreeAddr(t), PaymentsvcAddr: testenv.FreeAddr(t),
+		AuthSecret: "short", RateLimit: 20,
+	}
+	err := devstack.Run(context.Background(), cfg, &strings.Builder{})
+	if err == nil || !strings.Contains(err.Error(), "-auth.hs256.secret") {
+		t.Errorf("want an error naming -auth.hs256.secret, have %v", err)
+	}
+}

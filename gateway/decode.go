@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/orderflow/orderflow/ordersvc/order"
 	"github.com/orderflow/orderflow/ordersvc/orderapi"
@@ -26,6 +27,7 @@ var (
 	errInvalidJSON  = httperr.New(http.StatusBadRequest, "invalid_json", "The body is not valid JSON.")
 	errNotAnObject  = httperr.New(http.StatusBadRequest, "invalid_json", "The body must be a single JSON object.")
 	errUnreadable   = httperr.New(http.StatusBadRequest, "invalid_body", "The body could not be read.")
+	errEncoded      = httperr.New(http.StatusUnsupportedMediaType, "unsupported_encoding", "Send the body as it is, without Content-Encoding.")
 	msgRequired     = "is required"
 	msgIDFormat     = "must be 1 to 64 characters of A-Z, a-z, 0-9, _ or -"
 	msgKeyFormat    = "must be 1 to 255 printable ASCII characters"
@@ -33,6 +35,8 @@ var (
 	msgSettable     = "must be Cancelled or Confirmed"
 	msgNotString    = "must be a string"
 	msgUnknownField = "is not a field of this request"
+	msgRepeated     = "is given more than once"
+	msgNotUTF8      = "must be valid UTF-8"
 )
 
 // readJSONBody checks that r carries JSON and returns its body, at most
@@ -41,6 +45,11 @@ func readJSONBody(r *http.Request) ([]byte, error) {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/json" {
 		return nil, errNotJSON
+	}
+	for _, ce := range r.Header.Values("Content-Encoding") {
+		if !strings.EqualFold(strings.TrimSpace(ce), "identity") {
+			return nil, errEncoded
+		}
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, MaxBodyBytes))
 	var tooLarge *http.MaxBytesError
@@ -80,7 +89,7 @@ func decodeObject(body []byte, fields map[string]*json.RawMessage) (map[string]s
 		case !known:
 			bad[key] = msgUnknownField
 		case seen[key]:
-			bad[key] = "is given more than once"
+			bad[key] = msgRepeated
 		default:
 			*dst = raw
 		}
@@ -106,7 +115,20 @@ func stringField(raw json.RawMessage, name string, fields map[string]string) str
 		fields[name] = msgNotString
 		return ""
 	}
+	// encoding/json turns invalid UTF-8, and escaped lone surrogates, into
+	// U+FFFD: a U+FFFD the client did not send is text it did not mean.
+	if !utf8.Valid(raw) || strings.Count(s, "\uFFFD") > literalReplacements(raw) {
+		fields[name] = msgNotUTF8
+		return ""
+	}
 	return s
+}
+
+// literalReplacements counts the U+FFFD a JSON string token spells out: as
+// the character itself, or escaped.
+func literalReplacements(raw json.RawMessage) int {
+	lower := strings.ToLower(string(raw))
+	return strings.Count(lower, "\uFFFD") + strings.Count(lower, `\ufffd`)
 }
 
 // amountField reads totalOrderAmount: a string such as "RM 12.50" or a JSON

@@ -9,4 +9,9 @@
 //	@BasePath		/
 //	@accept			json
 //	@produce		json
+//
+//	@securityDefinitions.apikey	BearerAuth
+//	@in							header
+//	@name						Authorization
+//	@description				"Bearer <JWT>" when the gateway has sign-in on (-auth.hs256.secret or -auth.jwks.url); the token's sub is the userId the request acts for.
 package gateway

@@ -15,6 +15,7 @@ import (
 	"github.com/orderflow/orderflow/internal/process"
 	"github.com/orderflow/orderflow/internal/prommetrics"
 	"github.com/orderflow/orderflow/ordersvc/orderapi"
+	"github.com/orderflow/orderflow/transport/correlation/correlationhttp"
 	"github.com/orderflow/orderflow/transport/httperr"
 )
 
@@ -27,6 +28,9 @@ type Config struct {
 	MetricsAddr     string
 	OrdersURL       string
 	OrdersTimeout   time.Duration
+	InternalToken   string
+	Auth            AuthConfig
+	RateLimit       RateLimitConfig
 	DebugAddr       string
 	ShutdownTimeout time.Duration
 }
@@ -37,6 +41,9 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.MetricsAddr, "metrics.addr", "", "address of /metrics, apart from the public API (empty: /metrics on -http.addr)")
 	fs.StringVar(&c.OrdersURL, "ordersvc.url", "http://127.0.0.1:7001", "base URL of ordersvc's internal API")
 	fs.DurationVar(&c.OrdersTimeout, "ordersvc.timeout", 5*time.Second, "how long a call to ordersvc may take before the client gets a 504")
+	fs.StringVar(&c.InternalToken, "internal.token", "", "token presented to ordersvc, which requires it when its own -internal.token is set (empty: none)")
+	c.Auth.RegisterFlags(fs)
+	c.RateLimit.RegisterFlags(fs)
 	httpserver.RegisterDebugFlag(fs, &c.DebugAddr)
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown.timeout", 10*time.Second, "how long in-flight requests may take to finish at shutdown")
 }
@@ -49,12 +56,15 @@ func (c Config) Validate() error {
 	case c.ShutdownTimeout <= 0:
 		return errors.New("-shutdown.timeout must be positive")
 	}
-	return nil
+	if err := c.Auth.Validate(); err != nil {
+		return err
+	}
+	return c.RateLimit.Validate()
 }
 
 // Run builds the gateway's component graph and runs it until ctx is
 // cancelled or an actor fails. It does not wait for ordersvc: until ordersvc
-// answers, /readyz fails and the API answers 503.
+// answers, the API answers 503, and /readyz reports ordersvc failing.
 func Run(ctx context.Context, cfg Config, logger log.Logger) error {
 	if err := cfg.Validate(); err != nil {
 		return err
@@ -64,17 +74,28 @@ func Run(ctx context.Context, cfg Config, logger log.Logger) error {
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.MaxIdleConns, transport.MaxIdleConnsPerHost = 0, 512
 	httpClient := &http.Client{Timeout: cfg.OrdersTimeout, Transport: transport}
-	orders, err := orderapi.NewHTTPClient(cfg.OrdersURL, httpClient)
+	orders, err := orderapi.NewHTTPClient(cfg.OrdersURL, httpClient, cfg.InternalToken)
 	if err != nil {
 		return err
 	}
 	checks := map[string]httpserver.Check{
 		"ordersvc": func(ctx context.Context) error { return ping(ctx, httpClient, cfg.OrdersURL+"/healthz") },
 	}
+	auth, err := NewAuthenticator(ctx, cfg.Auth)
+	if err != nil {
+		return err
+	}
+	limiter, err := NewRateLimiter(cfg.RateLimit)
+	if err != nil {
+		return err
+	}
 	m := prommetrics.NewMetrics("gateway")
-	api := MakeHTTPHandler(orders, checks, m, logger)
-	metrics := http.NewServeMux()
-	metrics.Handle("GET /metrics", m.Handler())
+	api := MakeHTTPHandler(orders, HandlerOptions{
+		Dependencies: checks, Metrics: m, ServeMetrics: cfg.MetricsAddr == "", Auth: auth, Limiter: limiter,
+	}, logger)
+	if auth != nil {
+		logger.Log("msg", "sign-in is on: every order route needs Authorization: Bearer <JWT>")
+	}
 
 	ln, err := httpserver.Listen(cfg.HTTPAddr, "http.addr", process.EnvName(EnvPrefix, "http.addr"))
 	if err != nil {
@@ -86,17 +107,17 @@ func Run(ctx context.Context, cfg Config, logger log.Logger) error {
 		ln.Close()
 		return err
 	}
-	if cfg.MetricsAddr == "" {
-		metrics.Handle("/", api)
-		api = metrics
-	} else {
+	if cfg.MetricsAddr != "" {
+		metrics := http.NewServeMux()
+		metrics.Handle("GET /metrics", m.Handler())
+		metrics.Handle("/metrics", httperr.MethodNotAllowed("GET"))
 		metrics.HandleFunc("/", httperr.NotFound)
 		mln, err := httpserver.Listen(cfg.MetricsAddr, "metrics.addr", process.EnvName(EnvPrefix, "metrics.addr"))
 		if err != nil {
 			ln.Close()
 			return err
 		}
-		httpserver.AddServer(&g, httpserver.NewServer(metrics), mln, cfg.ShutdownTimeout, logger)
+		httpserver.AddServer(&g, httpserver.NewServer(correlationhttp.Middleware(metrics)), mln, cfg.ShutdownTimeout, logger)
 	}
 	httpserver.AddServer(&g, httpserver.NewServer(api), ln, cfg.ShutdownTimeout, logger)
 	return g.Run()

@@ -23,11 +23,31 @@ import (
 	"github.com/orderflow/orderflow/transport/httperr"
 )
 
+// HandlerOptions is what the public API needs besides ordersvc.
+type HandlerOptions struct {
+	// Dependencies are reported by /readyz, which fails on none of them:
+	// a gateway that cannot reach ordersvc still answers its clients, with
+	// a JSON 503.
+	Dependencies map[string]httpserver.Check
+	// Metrics count the API's requests; ServeMetrics serves them at
+	// /metrics too (else Run serves them apart).
+	Metrics      *prommetrics.Metrics
+	ServeMetrics bool
+	// Auth, unless nil, makes callers sign in: each order route then acts
+	// for the token's user only.
+	Auth *Authenticator
+	// Limiter, unless nil, limits each client's requests to the order
+	// routes.
+	Limiter *RateLimiter
+}
+
 // MakeHTTPHandler returns the public API on top of e, the endpoints of
-// ordersvc's client, with /healthz, /readyz (passing when every check
-// does), the Swagger UI at /api and the OpenAPI document at /api-json. Its
-// requests are counted in m, which Run serves at /metrics.
-func MakeHTTPHandler(e orderapi.Endpoints, checks map[string]httpserver.Check, m *prommetrics.Metrics, logger log.Logger) http.Handler {
+// ordersvc's client, with /healthz, /readyz, the Swagger UI at /api and the OpenAPI document at /api-json. Only
+// the order routes are signed in and rate limited.
+func MakeHTTPHandler(e orderapi.Endpoints, o HandlerOptions, logger log.Logger) http.Handler {
+	if o.Metrics == nil {
+		o.Metrics = prommetrics.NewMetrics("gateway")
+	}
 	opts := []httptransport.ServerOption{
 		httptransport.ServerErrorHandler(httperr.LogServerErrors(logger, errorToHTTP)),
 		httptransport.ServerErrorEncoder(httperr.EncodeError(errorToHTTP)),
@@ -38,16 +58,26 @@ func MakeHTTPHandler(e orderapi.Endpoints, checks map[string]httpserver.Check, m
 		httptransport.ServerErrorEncoder(httperr.EncodeError(createErrorToHTTP)),
 	}
 
+	// An order of another user than the signed-in one is, to this caller,
+	// no order at all.
+	getOrder := ownOrderOnly(e.GetOrderEndpoint)
+	setStatus := ownOrderFirst(e.GetOrderEndpoint, e.SetStatusEndpoint)
+	guard := func(h http.Handler) http.Handler { return authenticate(o.Auth, limitRate(o.Limiter, h)) }
+
 	mux := http.NewServeMux()
-	mux.Handle("POST /orders", httptransport.NewServer(httperr.Failures(e.CreateOrderEndpoint), decodeCreateOrder, created, createOpts...))
-	mux.Handle("PUT /orders", httptransport.NewServer(httperr.Failures(e.SetStatusEndpoint), decodeSetStatus, encodeOrder, opts...))
+	mux.Handle("POST /orders", guard(httptransport.NewServer(httperr.Failures(e.CreateOrderEndpoint), decodeCreateOrder, created, createOpts...)))
+	mux.Handle("PUT /orders", guard(httptransport.NewServer(httperr.Failures(setStatus), decodeSetStatus, encodeOrder, opts...)))
 	mux.Handle("/orders", httperr.MethodNotAllowed("POST, PUT"))
-	mux.Handle("GET /orders/one/{orderId}", httptransport.NewServer(httperr.Failures(e.GetOrderEndpoint), decodeGetOrder, encodeOrder, opts...))
+	mux.Handle("GET /orders/one/{orderId}", guard(httptransport.NewServer(httperr.Failures(getOrder), decodeGetOrder, encodeOrder, opts...)))
 	mux.Handle("/orders/one/{orderId}", httperr.MethodNotAllowed("GET"))
-	mux.Handle("GET /orders/status/{orderId}", httptransport.NewServer(httperr.Failures(e.GetOrderEndpoint), decodeGetStatus, encodeStatus, opts...))
+	mux.Handle("GET /orders/status/{orderId}", guard(httptransport.NewServer(httperr.Failures(getOrder), decodeGetStatus, encodeStatus, opts...)))
 	mux.Handle("/orders/status/{orderId}", httperr.MethodNotAllowed("GET"))
-	mux.Handle("GET /orders/{userId}", httptransport.NewServer(httperr.Failures(e.ListOrdersEndpoint), decodeListOrders, encodeList, opts...))
+	mux.Handle("GET /orders/{userId}", guard(httptransport.NewServer(httperr.Failures(e.ListOrdersEndpoint), decodeListOrders, encodeList, opts...)))
 	mux.Handle("/orders/{userId}", httperr.MethodNotAllowed("GET"))
+	if o.ServeMetrics {
+		mux.Handle("GET /metrics", o.Metrics.Handler())
+		mux.Handle("/metrics", httperr.MethodNotAllowed("GET"))
+	}
 
 	mux.Handle("GET /api", http.RedirectHandler("/api/index.html", http.StatusMovedPermanently))
 	mux.Handle("GET /api/", httpSwagger.Handler(httpSwagger.URL("/api-json")))
@@ -58,12 +88,12 @@ func MakeHTTPHandler(e orderapi.Endpoints, checks map[string]httpserver.Check, m
 	for _, path := range []string{"/api", "/api/", "/api-json"} {
 		mux.Handle(path, httperr.MethodNotAllowed("GET"))
 	}
-	httpserver.MountHealth(mux, checks)
+	httpserver.MountHealth(mux, nil, o.Dependencies)
 	mux.HandleFunc("/", httperr.NotFound)
 
 	observed := observe(logger,
-		m.Counter("http_requests_total", "Requests of the public API, by route, method and status.", "route", "method", "status"),
-		m.Histogram("http_request_duration_seconds", "Duration of requests of the public API, by route.", "route"),
+		o.Metrics.Counter("http_requests_total", "Requests of the public API, by route, method and status.", "route", "method", "status"),
+		o.Metrics.Histogram("http_request_duration_seconds", "Duration of requests of the public API, by route.", "route"),
 		recoverer(logger, mux))
 	return correlationhttp.Middleware(observed)
 }
@@ -85,16 +115,26 @@ func MakeHTTPHandler(e orderapi.Endpoints, checks map[string]httpserver.Check, m
 //	@Failure		422				{object}	ErrorBody			"Idempotency-Key reused with another body"
 //	@Failure		503				{object}	ErrorBody			"store unavailable, or the order service at capacity (Retry-After): nothing was created"
 //	@Failure		504				{object}	ErrorBody			"the order service did not answer in time: the order may exist; retry with the same Idempotency-Key"
+//	@Security	BearerAuth
+//	@Failure	401	{object}	ErrorBody	"sign-in on: no token, or a bad one"
+//	@Failure	403	{object}	ErrorBody	"sign-in on: the token is for another user"
+//	@Failure	429	{object}	ErrorBody	"past the client's rate limit (Retry-After)"
 //	@Router			/orders [post]
-func decodeCreateOrder(_ context.Context, r *http.Request) (any, error) {
+func decodeCreateOrder(ctx context.Context, r *http.Request) (any, error) {
 	body, err := readJSONBody(r)
 	if err != nil {
 		return nil, err
 	}
 	key, hasKey := r.Header.Get("Idempotency-Key"), len(r.Header.Values("Idempotency-Key")) > 0
+	if len(r.Header.Values("Idempotency-Key")) > 1 {
+		return nil, httperr.Invalid(map[string]string{"Idempotency-Key": msgRepeated})
+	}
 	n, err := ParseCreateOrder(body, key, hasKey)
 	if err != nil {
 		return nil, err
+	}
+	if sub := subjectFrom(ctx); sub != "" && n.UserID != sub {
+		return nil, errForbidden
 	}
 	return orderapi.CreateOrderRequest{NewOrder: n}, nil
 }
@@ -108,6 +148,9 @@ func decodeCreateOrder(_ context.Context, r *http.Request) (any, error) {
 //	@Success	200		{object}	OneOrder
 //	@Failure	400		{object}	ErrorBody	"malformed id"
 //	@Failure	404		{object}	ErrorBody	"unknown id"
+//	@Security	BearerAuth
+//	@Failure	401	{object}	ErrorBody	"sign-in on: no token, or a bad one"
+//	@Failure	429	{object}	ErrorBody	"past the client's rate limit (Retry-After)"
 //	@Router		/orders/one/{orderId} [get]
 func decodeGetOrder(_ context.Context, r *http.Request) (any, error) {
 	id := r.PathValue("orderId")
@@ -126,6 +169,9 @@ func decodeGetOrder(_ context.Context, r *http.Request) (any, error) {
 //	@Success	200		{object}	OrderStatus
 //	@Failure	400		{object}	ErrorBody	"malformed id"
 //	@Failure	404		{object}	ErrorBody	"unknown id"
+//	@Security	BearerAuth
+//	@Failure	401	{object}	ErrorBody	"sign-in on: no token, or a bad one"
+//	@Failure	429	{object}	ErrorBody	"past the client's rate limit (Retry-After)"
 //	@Router		/orders/status/{orderId} [get]
 func decodeGetStatus(ctx context.Context, r *http.Request) (any, error) {
 	return decodeGetOrder(ctx, r)
@@ -142,11 +188,18 @@ func decodeGetStatus(ctx context.Context, r *http.Request) (any, error) {
 //	@Param			cursor	query		string	false	"nextCursor of the previous page"
 //	@Success		200		{object}	OrderList
 //	@Failure		400		{object}	ErrorBody	"bad userId, limit or cursor"
+//	@Security	BearerAuth
+//	@Failure	401	{object}	ErrorBody	"sign-in on: no token, or a bad one"
+//	@Failure	403	{object}	ErrorBody	"sign-in on: the token is for another user"
+//	@Failure	429	{object}	ErrorBody	"past the client's rate limit (Retry-After)"
 //	@Router			/orders/{userId} [get]
-func decodeListOrders(_ context.Context, r *http.Request) (any, error) {
+func decodeListOrders(ctx context.Context, r *http.Request) (any, error) {
 	userID := r.PathValue("userId")
 	if !order.ValidUserID(userID) {
 		return nil, errInvalidUserID
+	}
+	if sub := subjectFrom(ctx); sub != "" && userID != sub {
+		return nil, errForbidden
 	}
 	q := r.URL.Query()
 	limit := order.DefaultLimit
@@ -175,6 +228,9 @@ func decodeListOrders(_ context.Context, r *http.Request) (any, error) {
 //	@Failure		409		{object}	ErrorBody	"transition not allowed from the current status"
 //	@Failure		413		{object}	ErrorBody	"body over 16 KiB"
 //	@Failure		415		{object}	ErrorBody	"not JSON"
+//	@Security	BearerAuth
+//	@Failure	401	{object}	ErrorBody	"sign-in on: no token, or a bad one"
+//	@Failure	429	{object}	ErrorBody	"past the client's rate limit (Retry-After)"
 //	@Router			/orders [put]
 func decodeSetStatus(_ context.Context, r *http.Request) (any, error) {
 	body, err := readJSONBody(r)
@@ -242,7 +298,7 @@ func observe(logger log.Logger, requests metrics.Counter, latency metrics.Histog
 		if route == "" || route == "/" {
 			route = "unmatched"
 		}
-		requests.With("route", route, "method", r.Method, "status", strconv.Itoa(rec.status)).Add(1)
+		requests.With("route", route, "method", methodLabel(r.Method), "status", strconv.Itoa(rec.status)).Add(1)
 		latency.With("route", route).Observe(took.Seconds())
 		// Reads that went well are counted, not logged: clients poll, and a
 		// line per poll is noise no operator acts on.
@@ -252,6 +308,17 @@ func observe(logger log.Logger, requests metrics.Counter, latency metrics.Histog
 		logger.Log("msg", "request", "method", r.Method, "path", r.URL.Path, "status", rec.status,
 			"correlation_id", correlation.FromContext(r.Context()), "took", took)
 	})
+}
+
+// methodLabel is the method label of a request: its method when it is a
+// standard one, else "other", so that made-up methods make no series.
+func methodLabel(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return m
+	}
+	return "other"
 }
 
 // recoverer turns a panic into a 500 in the error shape, logged, not shown.

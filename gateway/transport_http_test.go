@@ -13,7 +13,6 @@ import (
 
 	"github.com/orderflow/orderflow/gateway"
 	"github.com/orderflow/orderflow/internal/docstore"
-	"github.com/orderflow/orderflow/internal/httpserver"
 	"github.com/orderflow/orderflow/internal/prommetrics"
 	"github.com/orderflow/orderflow/ordersvc/order"
 	"github.com/orderflow/orderflow/ordersvc/orderapi"
@@ -30,7 +29,11 @@ func (nopEvents) OrderCancelled(context.Context, order.Order) (int64, error) { r
 
 // newGateway serves the gateway's real handler on top of a real ordersvc
 // HTTP API on an in-memory repository.
-func newGateway(t *testing.T) *httptest.Server {
+func newGateway(t *testing.T) *httptest.Server { return newGatewayWith(t, gateway.HandlerOptions{}) }
+
+// newGatewayWith is newGateway with the options o (whose metrics default to
+// new ones, served at /metrics).
+func newGatewayWith(t *testing.T, o gateway.HandlerOptions) *httptest.Server {
 	db := docstore.NewMemory()
 	repo, err := orderstore.NewStore(context.Background(), db)
 	if err != nil {
@@ -42,15 +45,18 @@ func newGateway(t *testing.T) *httptest.Server {
 	orderapi.MakeHTTPHandler(mux, orderapi.MakeServerEndpoints(svc), log.NewNopLogger())
 	orders := httptest.NewServer(mux)
 	t.Cleanup(orders.Close)
-	return gatewayTo(t, orders.URL, time.Second)
+	return gatewayTo(t, orders.URL, time.Second, o)
 }
 
-func gatewayTo(t *testing.T, ordersURL string, timeout time.Duration) *httptest.Server {
-	client, err := orderapi.NewHTTPClient(ordersURL, &http.Client{Timeout: timeout})
+func gatewayTo(t *testing.T, ordersURL string, timeout time.Duration, o gateway.HandlerOptions) *httptest.Server {
+	client, err := orderapi.NewHTTPClient(ordersURL, &http.Client{Timeout: timeout}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	gw := httptest.NewServer(gateway.MakeHTTPHandler(client, map[string]httpserver.Check{}, prommetrics.NewMetrics("gateway"), log.NewNopLogger()))
+	if o.Metrics == nil {
+		o.Metrics, o.ServeMetrics = prommetrics.NewMetrics("gateway"), true
+	}
+	gw := httptest.NewServer(gateway.MakeHTTPHandler(client, o, log.NewNopLogger()))
 	t.Cleanup(gw.Close)
 	return gw
 }
@@ -75,7 +81,7 @@ func TestGatewayAnswers504WhenOrdersvcIsSlow(t *testing.T) {
 		<-r.Context().Done() // never answers; returns when the gateway gives up
 	}))
 	t.Cleanup(slow.Close)
-	gw := gatewayTo(t, slow.URL, 100*time.Millisecond)
+	gw := gatewayTo(t, slow.URL, 100*time.Millisecond, gateway.HandlerOptions{})
 	begin := time.Now()
 	resp, err := http.Get(gw.URL + "/orders/one/0123456789abcdef01234567")
 	if err != nil {
@@ -98,7 +104,7 @@ func TestA504OnCreateSaysARetryWithTheKeyIsSafe(t *testing.T) {
 		<-r.Context().Done()
 	}))
 	t.Cleanup(slow.Close)
-	gw := gatewayTo(t, slow.URL, 100*time.Millisecond)
+	gw := gatewayTo(t, slow.URL, 100*time.Millisecond, gateway.HandlerOptions{})
 	req, _ := http.NewRequest("POST", gw.URL+"/orders", strings.NewReader(`{"userId":"u1","productId":"1","productName":"K","totalOrderAmount":1}`))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Idempotency-Key", "k1")
@@ -119,7 +125,7 @@ func TestOrdersvcAtCapacityReachesTheClientAs503WithRetryAfter(t *testing.T) {
 		httperr.Write(w, httperr.Overloaded)
 	}))
 	t.Cleanup(full.Close)
-	gw := gatewayTo(t, full.URL, time.Second)
+	gw := gatewayTo(t, full.URL, time.Second, gateway.HandlerOptions{})
 	resp := post(t, gw.URL, "application/json", `{"userId":"u1","productId":"1","productName":"K","totalOrderAmount":1}`)
 	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") != "1" {
 		t.Errorf("want 503 with Retry-After: 1, have %d %q", resp.StatusCode, resp.Header.Get("Retry-After"))

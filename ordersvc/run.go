@@ -46,6 +46,7 @@ type Config struct {
 	HTTPAddr          string
 	MaxInFlight       int
 	MaxQueued         int
+	InternalToken     string
 	Mongo             mongostore.Config
 	Redis             pubsub.Config
 	RedeliverInterval time.Duration
@@ -60,6 +61,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.HTTPAddr, "http.addr", ":7001", "address of the internal HTTP API, /healthz, /readyz and /metrics")
 	fs.IntVar(&c.MaxInFlight, "http.max-inflight", 16, "calls of the order API served at once")
 	fs.IntVar(&c.MaxQueued, "http.max-queued", 1024, "calls of the order API that wait for their turn beyond -http.max-inflight; the others are answered 503 with Retry-After at once")
+	fs.StringVar(&c.InternalToken, "internal.token", "", "token every call of the order API must present as Authorization: Bearer (empty: none needed; health and metrics never need it)")
 	c.Mongo.RegisterFlags(fs, "orders")
 	c.Redis.RegisterFlags(fs)
 	fs.DurationVar(&c.RedeliverInterval, "redeliver.interval", 500*time.Millisecond, "how often the redeliverer looks for orders still awaiting paymentsvc")
@@ -131,9 +133,12 @@ func Run(ctx context.Context, cfg Config, logger log.Logger) error {
 	orderapi.MakeHTTPHandler(apiMux, orderapi.MakeServerEndpoints(api), logger)
 	apiMux.HandleFunc("/", httperr.NotFound)
 	mux := http.NewServeMux()
-	mux.Handle("/v1/", httperr.LimitInFlight(cfg.MaxInFlight, cfg.MaxQueued, apiMux))
+	mux.Handle("/v1/", orderapi.RequireToken(cfg.InternalToken, httperr.LimitInFlight(cfg.MaxInFlight, cfg.MaxQueued, apiMux)))
 	mux.Handle("GET /metrics", m.Handler())
-	httpserver.MountHealth(mux, map[string]httpserver.Check{
+	// A replica serves the order API without Redis (the outbox announces
+	// later) and answers a clear 503 without MongoDB, like every other
+	// replica: neither outage is a reason to send it no traffic.
+	httpserver.MountHealth(mux, nil, map[string]httpserver.Check{
 		"mongodb":      mongostore.Check(mongoClient),
 		"redis":        pubsub.Check(rdb),
 		"subscription": consumer.Check,

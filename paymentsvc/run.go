@@ -56,10 +56,11 @@ func Run(ctx context.Context, cfg Config, logger log.Logger) error {
 
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", m.Handler())
-	httpserver.MountHealth(mux, map[string]httpserver.Check{
-		"mongodb":      mongostore.Check(mongoClient),
-		"redis":        pubsub.Check(rdb),
-		"subscription": consumer.Check,
+	// A replica does its work once subscribed; MongoDB and Redis are
+	// every replica's, and reported only.
+	httpserver.MountHealth(mux, map[string]httpserver.Check{"subscription": consumer.Check}, map[string]httpserver.Check{
+		"mongodb": mongostore.Check(mongoClient),
+		"redis":   pubsub.Check(rdb),
 	})
 	mux.HandleFunc("/", httperr.NotFound)
 	ln, err := httpserver.Listen(cfg.HTTPAddr, "http.addr", process.EnvName(EnvPrefix, "http.addr"))

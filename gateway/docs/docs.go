@@ -23,6 +23,11 @@ const docTemplate = `{
     "paths": {
         "/orders": {
             "put": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
                 "description": "Processing or Success orders can be Cancelled (a paid one is refunded); Success orders can be Confirmed. Failed, Cancelled and Confirmed are final. Asking for the current status changes nothing.",
                 "consumes": [
                     "application/json"
@@ -58,6 +63,12 @@ const docTemplate = `{
                             "$ref": "#/definitions/Error"
                         }
                     },
+                    "401": {
+                        "description": "sign-in on: no token, or a bad one",
+                        "schema": {
+                            "$ref": "#/definitions/Error"
+                        }
+                    },
                     "404": {
                         "description": "unknown id",
                         "schema": {
@@ -81,10 +92,21 @@ const docTemplate = `{
                         "schema": {
                             "$ref": "#/definitions/Error"
                         }
+                    },
+                    "429": {
+                        "description": "past the client's rate limit (Retry-After)",
+                        "schema": {
+                            "$ref": "#/definitions/Error"
+                        }
                     }
                 }
             },
             "post": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
                 "description": "Stores the order (Processing/Pending) and asks for its payment. Product \"1\" is paid, every other product is declined. A retry with the same Idempotency-Key and body returns the first order (header Idempotent-Replayed: true); the same key with another body is a 422.",
                 "consumes": [
                     "application/json"
@@ -132,6 +154,18 @@ const docTemplate = `{
                             "$ref": "#/definitions/Error"
                         }
                     },
+                    "401": {
+                        "description": "sign-in on: no token, or a bad one",
+                        "schema": {
+                            "$ref": "#/definitions/Error"
+                        }
+                    },
+                    "403": {
+                        "description": "sign-in on: the token is for another user",
+                        "schema": {
+                            "$ref": "#/definitions/Error"
+                        }
+                    },
                     "413": {
                         "description": "body over 16 KiB",
                         "schema": {
@@ -146,6 +180,12 @@ const docTemplate = `{
                     },
                     "422": {
                         "description": "Idempotency-Key reused with another body",
+                        "schema": {
+                            "$ref": "#/definitions/Error"
+                        }
+                    },
+                    "429": {
+                        "description": "past the client's rate limit (Retry-After)",
                         "schema": {
                             "$ref": "#/definitions/Error"
                         }
@@ -167,6 +207,11 @@ const docTemplate = `{
         },
         "/orders/one/{orderId}": {
             "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
                 "produces": [
                     "application/json"
                 ],
@@ -196,8 +241,20 @@ const docTemplate = `{
                             "$ref": "#/definitions/Error"
                         }
                     },
+                    "401": {
+                        "description": "sign-in on: no token, or a bad one",
+                        "schema": {
+                            "$ref": "#/definitions/Error"
+                        }
+                    },
                     "404": {
                         "description": "unknown id",
+                        "schema": {
+                            "$ref": "#/definitions/Error"
+                        }
+                    },
+                    "429": {
+                        "description": "past the client's rate limit (Retry-After)",
                         "schema": {
                             "$ref": "#/definitions/Error"
                         }
@@ -207,6 +264,11 @@ const docTemplate = `{
         },
         "/orders/status/{orderId}": {
             "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
                 "produces": [
                     "application/json"
                 ],
@@ -236,8 +298,20 @@ const docTemplate = `{
                             "$ref": "#/definitions/Error"
                         }
                     },
+                    "401": {
+                        "description": "sign-in on: no token, or a bad one",
+                        "schema": {
+                            "$ref": "#/definitions/Error"
+                        }
+                    },
                     "404": {
                         "description": "unknown id",
+                        "schema": {
+                            "$ref": "#/definitions/Error"
+                        }
+                    },
+                    "429": {
+                        "description": "past the client's rate limit (Retry-After)",
                         "schema": {
                             "$ref": "#/definitions/Error"
                         }
@@ -247,6 +321,11 @@ const docTemplate = `{
         },
         "/orders/{userId}": {
             "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
                 "description": "Newest first. Pass the nextCursor of a page as ?cursor= to get the next; it is null on the last page.",
                 "produces": [
                     "application/json"
@@ -286,6 +365,24 @@ const docTemplate = `{
                     },
                     "400": {
                         "description": "bad userId, limit or cursor",
+                        "schema": {
+                            "$ref": "#/definitions/Error"
+                        }
+                    },
+                    "401": {
+                        "description": "sign-in on: no token, or a bad one",
+                        "schema": {
+                            "$ref": "#/definitions/Error"
+                        }
+                    },
+                    "403": {
+                        "description": "sign-in on: the token is for another user",
+                        "schema": {
+                            "$ref": "#/definitions/Error"
+                        }
+                    },
+                    "429": {
+                        "description": "past the client's rate limit (Retry-After)",
                         "schema": {
                             "$ref": "#/definitions/Error"
                         }
@@ -509,6 +606,14 @@ const docTemplate = `{
                     "example": "Cancelled"
                 }
             }
+        }
+    },
+    "securityDefinitions": {
+        "BearerAuth": {
+            "description": "\"Bearer \u003cJWT\u003e\" when the gateway has sign-in on (-auth.hs256.secret or -auth.jwks.url); the token's sub is the userId the request acts for.",
+            "type": "apiKey",
+            "name": "Authorization",
+            "in": "header"
         }
     }
 }`

@@ -66,9 +66,12 @@ func AddServer(g *run.Group, srv *http.Server, ln net.Listener, timeout time.Dur
 type Check func(ctx context.Context) error
 
 // MountHealth mounts GET /healthz (the process is alive) and GET /readyz
-// (every check passes) on mux. A failed check names the dependency, never
-// its address or error.
-func MountHealth(mux *http.ServeMux, checks map[string]Check) {
+// on mux. /readyz fails when a check of ready does: what keeps this replica,
+// and not its peers, from doing its work, so that sending it no traffic
+// helps. It reports, without failing on them, the dependencies: what every
+// replica shares, whose outage removing replicas would only turn into a
+// bigger one. A result names the check, never an address or an error.
+func MountHealth(mux *http.ServeMux, ready, dependencies map[string]Check) {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		WriteJSON(w, http.StatusOK, map[string]any{"ok": true})
 	})
@@ -77,14 +80,23 @@ func MountHealth(mux *http.ServeMux, checks map[string]Check) {
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
-		status, results := http.StatusOK, map[string]string{}
-		for name, check := range checks {
-			results[name] = "ok"
-			if err := check(ctx); err != nil {
-				status, results[name] = http.StatusServiceUnavailable, "failing"
+		run := func(checks map[string]Check) (map[string]string, bool) {
+			results, ok := map[string]string{}, true
+			for name, check := range checks {
+				results[name] = "ok"
+				if err := check(ctx); err != nil {
+					results[name], ok = "failing", false
+				}
 			}
+			return results, ok
 		}
-		WriteJSON(w, status, map[string]any{"ok": status == http.StatusOK, "checks": results})
+		checks, ok := run(ready)
+		deps, _ := run(dependencies)
+		status := http.StatusOK
+		if !ok {
+			status = http.StatusServiceUnavailable
+		}
+		WriteJSON(w, status, map[string]any{"ok": ok, "checks": checks, "dependencies": deps})
 	})
 }
 

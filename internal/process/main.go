@@ -19,22 +19,40 @@ import (
 	"github.com/orderflow/orderflow/internal/httpserver"
 )
 
+// Command is a command of a service's binary besides serving, such as
+// "gateway token".
+type Command struct {
+	Name    string
+	Args    string // after the name, for the usage: "-sub USER [-ttl 1h] [flags]"
+	Summary string
+	// Run runs the command with the arguments after its name, on the
+	// service's flags fs (already defined, not parsed), and returns the
+	// exit code.
+	Run func(fs *flag.FlagSet, envPrefix string, args []string, stdout, stderr io.Writer) int
+}
+
 // Main runs a service process: flags from the command line and the
 // environment, a logger, then serve until SIGINT or SIGTERM. It exits 0 on a
 // signal or -h, and 1 when serve fails or the configuration is bad.
 //
 // "name probe [path] [flags]" instead checks the service already running
 // with the same configuration (see httpserver.Probe), for container health
-// checks; path defaults to /readyz.
-func Main(name, envPrefix string, register func(*flag.FlagSet), serve func(context.Context, log.Logger) error) {
+// checks; path defaults to /readyz. "name <command> ..." runs one of
+// commands.
+func Main(name, envPrefix string, register func(*flag.FlagSet), serve func(context.Context, log.Logger) error, commands ...Command) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	register(fs)
 	args := os.Args[1:]
 	if len(args) > 0 && args[0] == "probe" {
 		os.Exit(probe(fs, envPrefix, args[1:], os.Stderr))
 	}
+	for _, c := range commands {
+		if len(args) > 0 && args[0] == c.Name {
+			os.Exit(c.Run(fs, envPrefix, args[1:], os.Stdout, os.Stderr))
+		}
+	}
 	logger := NewLogger(os.Stderr, name)
-	fs.Usage = func() { printMainUsage(fs.Output(), fs, envPrefix) }
+	fs.Usage = func() { printMainUsage(fs.Output(), fs, envPrefix, commands...) }
 	switch err := ParseFlags(fs, envPrefix, args); {
 	case errors.Is(err, flag.ErrHelp):
 		os.Exit(0)
@@ -42,7 +60,7 @@ func Main(name, envPrefix string, register func(*flag.FlagSet), serve func(conte
 		logger.Log("msg", "bad configuration", "err", err)
 		os.Exit(1)
 	case fs.NArg() > 0:
-		logger.Log("msg", "bad configuration", "err", fmt.Sprintf("unexpected argument %q (the one command is probe)", fs.Arg(0)))
+		logger.Log("msg", "bad configuration", "err", fmt.Sprintf("unexpected argument %q (-h lists the commands)", fs.Arg(0)))
 		os.Exit(1)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -60,8 +78,12 @@ func Main(name, envPrefix string, register func(*flag.FlagSet), serve func(conte
 
 // printMainUsage is the -h of a service: how to run it, its probe command,
 // then its flags.
-func printMainUsage(w io.Writer, fs *flag.FlagSet, envPrefix string) {
-	fmt.Fprintf(w, "Usage:\n  %[1]s [flags]                  serve until SIGINT or SIGTERM\n  %[1]s probe [path] [flags]     ask the %[1]s running with these flags for path (default /readyz); exit 0 on 200, 1 otherwise\n\n", fs.Name())
+func printMainUsage(w io.Writer, fs *flag.FlagSet, envPrefix string, commands ...Command) {
+	fmt.Fprintf(w, "Usage:\n  %[1]s [flags]\n      serve until SIGINT or SIGTERM\n  %[1]s probe [path] [flags]\n      ask the %[1]s running with these flags for path (default /readyz); exit 0 on 200, 1 otherwise\n", fs.Name())
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %s %s %s\n      %s\n", fs.Name(), c.Name, c.Args, c.Summary)
+	}
+	fmt.Fprintln(w)
 	PrintUsage(w, fs, envPrefix)
 }
 

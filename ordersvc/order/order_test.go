@@ -106,14 +106,38 @@ func TestBackoffDoublesUpToItsCap(t *testing.T) {
 
 func TestCursorRoundTrips(t *testing.T) {
 	for _, p := range []Position{1, 49, 1 << 40} {
-		have, err := DecodeCursor(EncodeCursor(p))
+		have, err := DecodeCursor("u1", EncodeCursor("u1", p))
 		if err != nil || have != p {
 			t.Errorf("want %v, have %v (%v)", p, have, err)
 		}
 	}
-	for _, bad := range []string{"!!", "bm9wZQ", EncodeCursor(0), EncodeCursor(-3), "bjAx"} {
-		if _, err := DecodeCursor(bad); !errors.Is(err, ErrInvalidCursor) {
+	for _, bad := range []string{"!!", "bm9wZQ", EncodeCursor("u1", 0), EncodeCursor("u1", -3), "bjAx", "bjE"} {
+		if _, err := DecodeCursor("u1", bad); !errors.Is(err, ErrInvalidCursor) {
 			t.Errorf("%q: want ErrInvalidCursor, have %v", bad, err)
 		}
 	}
+}
+
+func TestACursorContinuesOnlyTheListOfItsUser(t *testing.T) {
+	c := EncodeCursor("u1", 10)
+	if _, err := DecodeCursor("u2", c); !errors.Is(err, ErrInvalidCursor) {
+		t.Errorf("u1's cursor on u2's list: want ErrInvalidCursor, have %v", err)
+	}
+}
+
+// FuzzDecodeCursor checks that any text either is refused or is a cursor
+// of the user that encodes back to itself.
+func FuzzDecodeCursor(f *testing.F) {
+	for _, seed := range []string{"", EncodeCursor("u1", 1), EncodeCursor("u1", 1<<40), "bjAx", "!!", EncodeCursor("u2", 7)} {
+		f.Add("u1", seed)
+	}
+	f.Fuzz(func(t *testing.T, user, c string) {
+		p, err := DecodeCursor(user, c)
+		switch {
+		case err != nil && !errors.Is(err, ErrInvalidCursor):
+			t.Fatalf("want ErrInvalidCursor, have %v", err)
+		case err == nil && c != "" && (p < 1 || EncodeCursor(user, p) != c):
+			t.Fatalf("accepted %q as position %d of %q", c, p, user)
+		}
+	})
 }

@@ -240,7 +240,7 @@ func (s *Orders) ListOrders(ctx context.Context, userID, cursor string, limit in
 	if limit < 1 || limit > MaxLimit {
 		return Page{}, ErrInvalidLimit
 	}
-	from, err := DecodeCursor(cursor)
+	from, err := DecodeCursor(userID, cursor)
 	if err != nil {
 		return Page{}, err
 	}
@@ -250,7 +250,7 @@ func (s *Orders) ListOrders(ctx context.Context, userID, cursor string, limit in
 	}
 	p := Page{Orders: orders}
 	if next > 0 {
-		p.NextCursor = EncodeCursor(next)
+		p.NextCursor = EncodeCursor(userID, next)
 	}
 	return p, nil
 }
@@ -426,24 +426,34 @@ func RequestHash(n NewOrder) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// EncodeCursor returns the opaque cursor of a list position.
-func EncodeCursor(p Position) string {
-	return base64.RawURLEncoding.EncodeToString([]byte("n" + strconv.FormatInt(int64(p), 10)))
+// EncodeCursor returns the opaque cursor of a position in the user's list.
+// It names the user too, so that it continues no other user's list.
+func EncodeCursor(userID string, p Position) string {
+	return base64.RawURLEncoding.EncodeToString([]byte("n" + strconv.FormatInt(int64(p), 10) + "." + cursorTag(userID)))
 }
 
-// DecodeCursor reads a cursor EncodeCursor made; "" is the start of the list.
-func DecodeCursor(c string) (Position, error) {
+// DecodeCursor reads a cursor EncodeCursor made for the user; "" is the
+// start of the list.
+func DecodeCursor(userID, c string) (Position, error) {
 	if c == "" {
 		return 0, nil
 	}
-	b, err := base64.RawURLEncoding.DecodeString(c)
+	b, err := base64.RawURLEncoding.Strict().DecodeString(c)
 	if err != nil {
 		return 0, ErrInvalidCursor
 	}
-	digits, ok := strings.CutPrefix(string(b), "n")
+	pos, tag, found := strings.Cut(string(b), ".")
+	digits, ok := strings.CutPrefix(pos, "n")
 	n, err := strconv.ParseInt(digits, 10, 64)
-	if !ok || err != nil || n < 1 || strconv.FormatInt(n, 10) != digits {
+	if !found || !ok || err != nil || n < 1 || strconv.FormatInt(n, 10) != digits || tag != cursorTag(userID) {
 		return 0, ErrInvalidCursor
 	}
 	return Position(n), nil
+}
+
+// cursorTag names a user in a cursor: the first 8 bytes of the SHA-256 of
+// the user id.
+func cursorTag(userID string) string {
+	sum := sha256.Sum256([]byte(userID))
+	return hex.EncodeToString(sum[:8])
 }

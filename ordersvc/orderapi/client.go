@@ -57,7 +57,10 @@ const (
 // order.ErrNotFound) holds), in the response; as the endpoint's error come
 // ErrOverloaded, any other error answer as an *AnswerError, failures to
 // reach ordersvc as the HTTP client's errors, and ErrCircuitOpen.
-func NewHTTPClient(baseURL string, client *http.Client) (Endpoints, error) {
+//
+// token, unless empty, is presented to an ordersvc that requires it (see
+// RequireToken).
+func NewHTTPClient(baseURL string, client *http.Client, token string) (Endpoints, error) {
 	u, err := url.Parse(strings.TrimSuffix(baseURL, "/"))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return Endpoints{}, fmt.Errorf("ordersvc URL %q: want http://host:port", baseURL)
@@ -65,6 +68,9 @@ func NewHTTPClient(baseURL string, client *http.Client) (Endpoints, error) {
 	opts := []httptransport.ClientOption{
 		httptransport.SetClient(client),
 		httptransport.ClientBefore(correlationhttp.ToHTTPRequest),
+	}
+	if token != "" {
+		opts = append(opts, httptransport.ClientBefore(httptransport.SetRequestHeader("Authorization", "Bearer "+token)))
 	}
 	breaker := breakerMiddleware(gobreaker.NewCircuitBreaker(gobreaker.Settings{
 		Name:        "ordersvc",

@@ -35,7 +35,7 @@ func serve(t *testing.T, s order.Service) orderapi.Endpoints {
 	orderapi.MakeHTTPHandler(mux, orderapi.MakeServerEndpoints(s), log.NewNopLogger())
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	c, err := orderapi.NewHTTPClient(srv.URL, srv.Client())
+	c, err := orderapi.NewHTTPClient(srv.URL, srv.Client(), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +85,7 @@ func TestTheCircuitOpensOnFailuresOfOrdersvcOnly(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	c, err := orderapi.NewHTTPClient(srv.URL, srv.Client())
+	c, err := orderapi.NewHTTPClient(srv.URL, srv.Client(), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,5 +108,28 @@ func TestTheCircuitOpensOnFailuresOfOrdersvcOnly(t *testing.T) {
 	}
 	if calls.Load() != before {
 		t.Error("the open circuit let a call through")
+	}
+}
+
+// With a token set, ordersvc serves only the callers that present it.
+func TestTheInternalTokenIsRequiredWhenSet(t *testing.T) {
+	mux := http.NewServeMux()
+	orderapi.MakeHTTPHandler(mux, orderapi.MakeServerEndpoints(failing{order.ErrNotFound}), log.NewNopLogger())
+	srv := httptest.NewServer(orderapi.RequireToken("s3cret-token", mux))
+	defer srv.Close()
+	ctx := context.Background()
+	for token, want := range map[string]int{"": 401, "wrong": 401, "s3cret-token": 404} {
+		c, err := orderapi.NewHTTPClient(srv.URL, srv.Client(), token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = c.GetOrder(ctx, "6b06dc7bd1137d4b336e0c48")
+		var answer *orderapi.AnswerError
+		switch {
+		case want == 404 && !errors.Is(err, order.ErrNotFound):
+			t.Errorf("token %q: want the call served (order not found), have %v", token, err)
+		case want == 401 && (!errors.As(err, &answer) || answer.Status != 401):
+			t.Errorf("token %q: want 401, have %v", token, err)
+		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/go-kit/kit/endpoint"
 	"github.com/go-kit/kit/transport"
@@ -31,6 +32,8 @@ type Error struct {
 	Fields  map[string]string
 	// RetryAfter, when positive, is the Retry-After header in seconds.
 	RetryAfter int
+	// Header holds more headers of the answer, such as WWW-Authenticate.
+	Header http.Header
 }
 
 func (e *Error) Error() string {
@@ -127,6 +130,9 @@ func Write(w http.ResponseWriter, e *Error) {
 	if e.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
 	}
+	for name, values := range e.Header {
+		w.Header()[name] = values
+	}
 	w.WriteHeader(e.Status)
 	_ = json.NewEncoder(w).Encode(body{Error: errorBody{Code: e.Code, Message: e.Message, Fields: e.Fields}})
 }
@@ -177,7 +183,24 @@ func LimitInFlight(max, queue int, next http.Handler) http.Handler {
 
 // NotFound answers unknown routes.
 func NotFound(w http.ResponseWriter, r *http.Request) {
-	Write(w, New(http.StatusNotFound, "route_not_found", fmt.Sprintf("No route for %s %s.", r.Method, r.URL.Path)))
+	Write(w, New(http.StatusNotFound, "route_not_found", fmt.Sprintf("No route for %s %s.", quote(r.Method), quote(r.URL.Path))))
+}
+
+// quoteMax is the most of a request's own text a message repeats.
+const quoteMax = 64
+
+// quote returns s, or its first quoteMax bytes (cut at a character) and an
+// ellipsis: a message names what was asked for without repeating a
+// client's 8 KiB back to it.
+func quote(s string) string {
+	if len(s) <= quoteMax {
+		return s
+	}
+	cut := quoteMax
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 // MethodNotAllowed returns a handler answering 405 for a route that exists
@@ -185,6 +208,6 @@ func NotFound(w http.ResponseWriter, r *http.Request) {
 func MethodNotAllowed(allow string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", allow)
-		Write(w, New(http.StatusMethodNotAllowed, "method_not_allowed", fmt.Sprintf("%s is not allowed here; use %s.", r.Method, allow)))
+		Write(w, New(http.StatusMethodNotAllowed, "method_not_allowed", fmt.Sprintf("%s is not allowed here; use %s.", quote(r.Method), allow)))
 	})
 }

@@ -1,11 +1,14 @@
 package httperr_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/orderflow/orderflow/transport/httperr"
 )
@@ -75,5 +78,23 @@ func TestLimitInFlightQueuesWhatItCannotServeYet(t *testing.T) {
 	wg.Wait()
 	if most.Load() > 2 {
 		t.Errorf("want at most 2 served at once, have %d", most.Load())
+	}
+}
+
+func TestErrorMessagesQuoteAShortPrefixOfTheRequest(t *testing.T) {
+	long := "/" + strings.Repeat("é", 4096)
+	for _, h := range []http.Handler{http.HandlerFunc(httperr.NotFound), httperr.MethodNotAllowed("GET")} {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest(strings.Repeat("X", 300), long, nil)
+		h.ServeHTTP(rec, req)
+		var b struct {
+			Error struct{ Message string } `json:"error"`
+		}
+		if err := json.NewDecoder(rec.Body).Decode(&b); err != nil {
+			t.Fatal(err)
+		}
+		if len(b.Error.Message) > 200 || !utf8.ValidString(b.Error.Message) || !strings.Contains(b.Error.Message, "…") {
+			t.Errorf("want a short message quoting a prefix, have %d bytes: %.100q", len(b.Error.Message), b.Error.Message)
+		}
 	}
 }

@@ -15,5 +15,5 @@ func main() {
 	var cfg gateway.Config
 	process.Main("gateway", gateway.EnvPrefix, cfg.RegisterFlags, func(ctx context.Context, logger log.Logger) error {
 		return gateway.Run(ctx, cfg, logger)
-	})
+	}, gateway.TokenCommand)
 }

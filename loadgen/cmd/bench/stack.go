@@ -81,7 +81,8 @@ func startStack(bin, dir string) (*stack, error) {
 	}{
 		{"ordersvc", "ORDERSVC", []string{"ORDERSVC_HTTP_ADDR=" + orders, "ORDERSVC_MONGO_URI=" + mongoURI, "ORDERSVC_REDIS_URL=" + redisURL}, orders},
 		{"paymentsvc", "PAYMENTSVC", []string{"PAYMENTSVC_HTTP_ADDR=" + payments, "PAYMENTSVC_MONGO_URI=" + mongoURI, "PAYMENTSVC_REDIS_URL=" + redisURL}, payments},
-		{"gateway", "GATEWAY", []string{"GATEWAY_HTTP_ADDR=" + gateway, "GATEWAY_ORDERSVC_URL=http://" + orders}, gateway},
+		// The load's many users share one address: the gateway limits no client.
+		{"gateway", "GATEWAY", []string{"GATEWAY_HTTP_ADDR=" + gateway, "GATEWAY_ORDERSVC_URL=http://" + orders, "GATEWAY_RATELIMIT_RATE=0"}, gateway},
 	} {
 		s.debug[svc.name] = "127.0.0.1:" + ports[5+i]
 		cmd, err := s.start(svc.name, append(svc.env, svc.prefix+"_DEBUG_ADDR="+s.debug[svc.name]))

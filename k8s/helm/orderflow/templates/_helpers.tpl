@@ -115,7 +115,11 @@ spec:
           envFrom:
             - configMapRef:
                 name: {{ .name }}-config
-          # /readyz asks MongoDB and Redis, with 2 seconds for each.
+          # /readyz fails only on what keeps this replica from its work (for
+          # paymentsvc, its subscription). It reports MongoDB and Redis, 2
+          # seconds for each, without failing: an outage every replica shares
+          # must not empty the Service, or the gateway's JSON 503 would become
+          # a load balancer's error page.
           startupProbe:
             httpGet: {path: /healthz, port: http}
             periodSeconds: 2
