@@ -7,10 +7,10 @@ SERVICES := gateway ordersvc paymentsvc
 IMAGE_TAG ?= 0.1.0
 
 .PHONY: help run test vet unit deps swag build fuzz token load bench clean \
-	docker-build compose-up compose-down k8s-render k8s-credentials
+	docker-build compose-up compose-plugin compose-down k8s-render k8s-credentials
 
 help: ## list the targets
-	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/$$(IMAGE_TAG)/$(IMAGE_TAG)/g' | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 # Built, then run, rather than `go run`, so that Ctrl-C stops the stack
 # itself, cleanly (devstack exits 0). make, interrupted too, then says so and
@@ -71,8 +71,13 @@ docker-build: ## build the three images, orderflow/<service>:$(IMAGE_TAG) (needs
 .env:
 	@sh scripts/credentials.sh .env.example .env
 
-compose-up: .env ## run the system with docker compose on :7000 (writes .env with random passwords if missing)
+compose-up: compose-plugin .env ## run the system with docker compose on :7000 (writes .env with random passwords if missing)
 	IMAGE_TAG=$(IMAGE_TAG) docker compose up --build
+
+# Checked before .env is written: without the plugin, `docker compose` is
+# docker's "unknown flag" after the fact.
+compose-plugin:
+	@docker compose version >/dev/null 2>&1 || { echo "make compose-up needs Docker with the compose plugin (docker compose version fails here): https://docs.docker.com/compose/install/"; exit 1; }
 
 compose-down: ## stop docker compose (its MongoDB volume stays; add -v to drop it)
 	docker compose down

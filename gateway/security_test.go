@@ -192,6 +192,13 @@ func TestTokensSignedByAKeyOfTheJWKS(t *testing.T) {
 			t.Errorf("%s: want 401, have %d", name, a.status)
 		}
 	}
+	// The key is for RS256: the same key under another algorithm is refused.
+	ps := jwt.NewWithClaims(jwt.SigningMethodPS256, claims("https://id.example", "orders"))
+	ps.Header["kid"] = "k1"
+	other, _ := ps.SignedString(key)
+	if a := call(t, "GET", gw.URL+"/orders/u1", "", bearer(other)...); a.status != http.StatusUnauthorized {
+		t.Errorf("PS256 with the RS256 key: want 401, have %d", a.status)
+	}
 	// The public key used as an HMAC secret: the classic confusion.
 	hs := jwt.NewWithClaims(jwt.SigningMethodHS256, claims("https://id.example", "orders"))
 	hs.Header["kid"] = "k1"

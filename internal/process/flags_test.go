@@ -70,3 +70,10 @@ func TestHelpMentionsTheProbeCommand(t *testing.T) {
 		t.Errorf("-h should name the probe command and every flag:\n%s", out.String())
 	}
 }
+
+func TestVersionNamesTheBinaryAndItsGo(t *testing.T) {
+	v := Version("gateway")
+	if !strings.HasPrefix(v, "gateway ") || !strings.Contains(v, "go1.") || !strings.Contains(v, "commit ") {
+		t.Errorf("want the name, the commit and the Go release, have %q", v)
+	}
+}

@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
+	"runtime/debug"
 	"strings"
 	"syscall"
 
@@ -43,6 +45,10 @@ func Main(name, envPrefix string, register func(*flag.FlagSet), serve func(conte
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	register(fs)
 	args := os.Args[1:]
+	if len(args) == 1 && (args[0] == "-version" || args[0] == "--version") {
+		fmt.Println(Version(name))
+		os.Exit(0)
+	}
 	if len(args) > 0 && args[0] == "probe" {
 		os.Exit(probe(fs, envPrefix, args[1:], os.Stderr))
 	}
@@ -79,7 +85,7 @@ func Main(name, envPrefix string, register func(*flag.FlagSet), serve func(conte
 // printMainUsage is the -h of a service: how to run it, its probe command,
 // then its flags.
 func printMainUsage(w io.Writer, fs *flag.FlagSet, envPrefix string, commands ...Command) {
-	fmt.Fprintf(w, "Usage:\n  %[1]s [flags]\n      serve until SIGINT or SIGTERM\n  %[1]s probe [path] [flags]\n      ask the %[1]s running with these flags for path (default /readyz); exit 0 on 200, 1 otherwise\n", fs.Name())
+	fmt.Fprintf(w, "Usage:\n  %[1]s [flags]\n      serve until SIGINT or SIGTERM\n  %[1]s -version\n      print the version and exit\n  %[1]s probe [path] [flags]\n      ask the %[1]s running with these flags for path (default /readyz); exit 0 on 200, 1 otherwise\n", fs.Name())
 	for _, c := range commands {
 		fmt.Fprintf(w, "  %s %s %s\n      %s\n", fs.Name(), c.Name, c.Args, c.Summary)
 	}
@@ -117,6 +123,26 @@ func probe(fs *flag.FlagSet, envPrefix string, args []string, stderr io.Writer) 
 		return 1
 	}
 	return 0
+}
+
+// Version describes the binary name: its module version, the commit it was
+// built from (with "+dirty" when the tree had changes) and the Go release.
+func Version(name string) string {
+	version, commit, dirty := "(devel)", "unknown", ""
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if bi.Main.Version != "" {
+			version = bi.Main.Version
+		}
+		for _, s := range bi.Settings {
+			switch {
+			case s.Key == "vcs.revision":
+				commit = s.Value
+			case s.Key == "vcs.modified" && s.Value == "true":
+				dirty = "+dirty"
+			}
+		}
+	}
+	return fmt.Sprintf("%s %s (commit %s%s, %s)", name, version, commit, dirty, runtime.Version())
 }
 
 // ReplicaName names this process among the replicas of a service: the host

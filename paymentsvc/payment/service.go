@@ -165,6 +165,11 @@ func (s *service) Refund(ctx context.Context, r RefundRequest) error {
 	} else {
 		logger = log.With(logger, "msg", "payment already refunded; the refund published again")
 	}
+	// The refund is the cancel's doing: its event carries the cancel's
+	// request id, not the create's.
+	if r.CorrelationID != "" {
+		p.CorrelationID = r.CorrelationID
+	}
 	n, err := s.events.PaymentRefunded(ctx, p)
 	logPublished(logger, err, "payment_id", p.ID, "channel", "payments.refunded", "receivers", n)
 	if err != nil {

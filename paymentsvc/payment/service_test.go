@@ -252,7 +252,7 @@ func TestRefundsHappenOnceAndOnlyForPaidPayments(t *testing.T) {
 		}
 	}
 	for range 2 {
-		if err := svc.Refund(ctx, payment.RefundRequest{OrderID: paid.OrderID}); err != nil {
+		if err := svc.Refund(ctx, payment.RefundRequest{OrderID: paid.OrderID, CorrelationID: "cancel-1"}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -262,6 +262,9 @@ func TestRefundsHappenOnceAndOnlyForPaidPayments(t *testing.T) {
 	for _, p := range events.refunded {
 		if p.Status != payment.Refunded || p.OrderID != paid.OrderID || p.ID != events.processed[0].ID {
 			t.Errorf("want the order's payment %s Refunded, have %+v", events.processed[0].ID, p)
+		}
+		if p.CorrelationID != "cancel-1" {
+			t.Errorf("the refund's event carries %q, not the cancel's request id", p.CorrelationID)
 		}
 	}
 	if err := svc.Refund(ctx, payment.RefundRequest{OrderID: declined.OrderID}); err == nil {
