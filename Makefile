@@ -42,8 +42,9 @@ deps: ## install redis-server through apt when missing (as root)
 	    echo "redis-server is missing and cannot be installed here (not root, or no apt-get): tests that need it will skip"; \
 	  fi; }
 
-swag: ## regenerate the OpenAPI document from the gateway's annotations
+swag: ## regenerate the OpenAPI documents (Swagger 2.0, then OpenAPI 3) from the gateway's annotations
 	cd gateway && $(GO) tool swag init --quiet -g gateway.go -d . --outputTypes go,json --packageName docs -o docs
+	$(GO) run ./gateway/apidoc/cmd/apidoc gateway/docs/swagger.json gateway/docs/openapi.json
 
 build: ## build the service binaries into bin/
 	$(GO) build -trimpath -o bin/ $(foreach s,$(SERVICES),./$(s)/cmd/$(s)) ./devstack/cmd/devstack

@@ -201,7 +201,9 @@ func doHTTP(t testing.TB, base, method, path, body string, headers ...string) re
 	if err != nil {
 		t.Fatal(err)
 	}
-	return readResponse(resp)
+	out := readResponse(resp)
+	checkContract(t, req, []byte(body), resp, []byte(out.raw))
+	return out
 }
 
 func readResponse(resp *http.Response) response {

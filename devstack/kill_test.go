@@ -170,14 +170,14 @@ func TestKillingAnyProcessOfTwoReplicasLosesNothing(t *testing.T) {
 				created.Add(1)
 				switch i % 4 {
 				case 0: // cancelled at once, racing its payment
-					setStatusOnAny(ctx, bases, l, id, "Cancelled")
+					setStatusOnAny(ctx, t, bases, l, id, "Cancelled")
 				case 1: // cancelled once paid: refunded
-					if waitPaid(ctx, bases, id) {
-						setStatusOnAny(ctx, bases, l, id, "Cancelled")
+					if waitPaid(ctx, t, bases, id) {
+						setStatusOnAny(ctx, t, bases, l, id, "Cancelled")
 					}
 				case 2: // confirmed once paid
-					if waitPaid(ctx, bases, id) {
-						setStatusOnAny(ctx, bases, l, id, "Confirmed")
+					if waitPaid(ctx, t, bases, id) {
+						setStatusOnAny(ctx, t, bases, l, id, "Confirmed")
 					}
 				}
 			}
@@ -298,6 +298,9 @@ func createOnAny(ctx context.Context, t *testing.T, bases []string, body, key st
 		resp, err := http.DefaultClient.Do(req)
 		if err == nil {
 			r := readResponse(resp)
+			if r.body != nil { // a gateway killed mid-answer leaves it cut short
+				checkContract(t, req, []byte(body), resp, []byte(r.raw))
+			}
 			if r.status == http.StatusCreated {
 				return r.body["created"].(map[string]any)["id"].(string)
 			}
@@ -314,7 +317,7 @@ func createOnAny(ctx context.Context, t *testing.T, bases []string, body, key st
 
 // setStatusOnAny asks for the order's status until a gateway answers, and
 // records what it was told.
-func setStatusOnAny(ctx context.Context, bases []string, l *ledger, id, status string) {
+func setStatusOnAny(ctx context.Context, t *testing.T, bases []string, l *ledger, id, status string) {
 	body := `{"orderId":"` + id + `","orderStatus":"` + status + `"}`
 	for try := 0; ctx.Err() == nil; try++ {
 		l.mu.Lock()
@@ -325,6 +328,9 @@ func setStatusOnAny(ctx context.Context, bases []string, l *ledger, id, status s
 		resp, err := http.DefaultClient.Do(req)
 		if err == nil {
 			r := readResponse(resp)
+			if r.body != nil { // a gateway killed mid-answer leaves it cut short
+				checkContract(t, req, []byte(body), resp, []byte(r.raw))
+			}
 			switch {
 			case r.status == http.StatusOK:
 				l.mu.Lock()
@@ -341,11 +347,14 @@ func setStatusOnAny(ctx context.Context, bases []string, l *ledger, id, status s
 
 // waitPaid polls the order on any gateway until it is Success/Paid, and
 // reports whether it got there.
-func waitPaid(ctx context.Context, bases []string, id string) bool {
+func waitPaid(ctx context.Context, t *testing.T, bases []string, id string) bool {
 	for try := 0; ctx.Err() == nil; try++ {
 		resp, err := http.Get(bases[try%len(bases)] + "/orders/status/" + id)
 		if err == nil {
 			r := readResponse(resp)
+			if r.body != nil { // a gateway killed mid-answer leaves it cut short
+				checkContract(t, resp.Request, nil, resp, []byte(r.raw))
+			}
 			if r.status == http.StatusOK && r.body["orderStatus"] == "Success" && r.body["paymentStatus"] == "Paid" {
 				return true
 			}

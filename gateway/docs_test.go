@@ -6,6 +6,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/orderflow/orderflow/gateway/apidoc"
 )
 
 // SwagArgs are the arguments of `go tool swag` that generate package docs
@@ -23,7 +25,14 @@ func TestSwaggerDocsAreUpToDate(t *testing.T) {
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go tool swag: %v\n%s", err, b)
 	}
-	for _, name := range []string{"docs.go", "swagger.json"} {
+	v3, err := apidoc.Convert(must(os.ReadFile(filepath.Join(out, "swagger.json"))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(out, "openapi.json"), v3, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"docs.go", "swagger.json", "openapi.json"} {
 		want, err := os.ReadFile(filepath.Join(out, name))
 		if err != nil {
 			t.Fatal(err)
@@ -36,4 +45,11 @@ func TestSwaggerDocsAreUpToDate(t *testing.T) {
 			t.Errorf("gateway/docs/%s is stale: run `make swag` and commit it", name)
 		}
 	}
+}
+
+func must(b []byte, err error) []byte {
+	if err != nil {
+		panic(err)
+	}
+	return b
 }

@@ -81,11 +81,17 @@ func MakeHTTPHandler(e orderapi.Endpoints, o HandlerOptions, logger log.Logger) 
 
 	mux.Handle("GET /api", http.RedirectHandler("/api/index.html", http.StatusMovedPermanently))
 	mux.Handle("GET /api/", httpSwagger.Handler(httpSwagger.URL("/api-json")))
+	// OpenAPI 3 at /api-json, as the original served it; the Swagger 2.0
+	// document it is made from stays at /api-json/2.0.
 	mux.HandleFunc("GET /api-json", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		_, _ = w.Write(docs.OpenAPI3)
+	})
+	mux.HandleFunc("GET /api-json/2.0", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		_, _ = w.Write([]byte(docs.SwaggerInfo.ReadDoc()))
 	})
-	for _, path := range []string{"/api", "/api/", "/api-json"} {
+	for _, path := range []string{"/api", "/api/", "/api-json", "/api-json/2.0"} {
 		mux.Handle(path, httperr.MethodNotAllowed("GET"))
 	}
 	httpserver.MountHealth(mux, nil, o.Dependencies)
@@ -151,6 +157,8 @@ func decodeCreateOrder(ctx context.Context, r *http.Request) (any, error) {
 //	@Security	BearerAuth
 //	@Failure	401	{object}	ErrorBody	"sign-in on: no token, or a bad one"
 //	@Failure	429	{object}	ErrorBody	"past the client's rate limit (Retry-After)"
+//	@Failure	503	{object}	ErrorBody	"the order service or its store unavailable, or at capacity (Retry-After)"
+//	@Failure	504	{object}	ErrorBody	"the order service did not answer in time"
 //	@Router		/orders/one/{orderId} [get]
 func decodeGetOrder(_ context.Context, r *http.Request) (any, error) {
 	id := r.PathValue("orderId")
@@ -172,6 +180,8 @@ func decodeGetOrder(_ context.Context, r *http.Request) (any, error) {
 //	@Security	BearerAuth
 //	@Failure	401	{object}	ErrorBody	"sign-in on: no token, or a bad one"
 //	@Failure	429	{object}	ErrorBody	"past the client's rate limit (Retry-After)"
+//	@Failure	503	{object}	ErrorBody	"the order service or its store unavailable, or at capacity (Retry-After)"
+//	@Failure	504	{object}	ErrorBody	"the order service did not answer in time"
 //	@Router		/orders/status/{orderId} [get]
 func decodeGetStatus(ctx context.Context, r *http.Request) (any, error) {
 	return decodeGetOrder(ctx, r)
@@ -192,6 +202,8 @@ func decodeGetStatus(ctx context.Context, r *http.Request) (any, error) {
 //	@Failure	401	{object}	ErrorBody	"sign-in on: no token, or a bad one"
 //	@Failure	403	{object}	ErrorBody	"sign-in on: the token is for another user"
 //	@Failure	429	{object}	ErrorBody	"past the client's rate limit (Retry-After)"
+//	@Failure	503	{object}	ErrorBody	"the order service or its store unavailable, or at capacity (Retry-After)"
+//	@Failure	504	{object}	ErrorBody	"the order service did not answer in time"
 //	@Router			/orders/{userId} [get]
 func decodeListOrders(ctx context.Context, r *http.Request) (any, error) {
 	userID := r.PathValue("userId")
@@ -231,6 +243,8 @@ func decodeListOrders(ctx context.Context, r *http.Request) (any, error) {
 //	@Security	BearerAuth
 //	@Failure	401	{object}	ErrorBody	"sign-in on: no token, or a bad one"
 //	@Failure	429	{object}	ErrorBody	"past the client's rate limit (Retry-After)"
+//	@Failure	503	{object}	ErrorBody	"the order service or its store unavailable, or at capacity (Retry-After)"
+//	@Failure	504	{object}	ErrorBody	"the order service did not answer in time"
 //	@Router			/orders [put]
 func decodeSetStatus(_ context.Context, r *http.Request) (any, error) {
 	body, err := readJSONBody(r)

@@ -98,6 +98,18 @@ const docTemplate = `{
                         "schema": {
                             "$ref": "#/definitions/Error"
                         }
+                    },
+                    "503": {
+                        "description": "the order service or its store unavailable, or at capacity (Retry-After)",
+                        "schema": {
+                            "$ref": "#/definitions/Error"
+                        }
+                    },
+                    "504": {
+                        "description": "the order service did not answer in time",
+                        "schema": {
+                            "$ref": "#/definitions/Error"
+                        }
                     }
                 }
             },
@@ -258,6 +270,18 @@ const docTemplate = `{
                         "schema": {
                             "$ref": "#/definitions/Error"
                         }
+                    },
+                    "503": {
+                        "description": "the order service or its store unavailable, or at capacity (Retry-After)",
+                        "schema": {
+                            "$ref": "#/definitions/Error"
+                        }
+                    },
+                    "504": {
+                        "description": "the order service did not answer in time",
+                        "schema": {
+                            "$ref": "#/definitions/Error"
+                        }
                     }
                 }
             }
@@ -312,6 +336,18 @@ const docTemplate = `{
                     },
                     "429": {
                         "description": "past the client's rate limit (Retry-After)",
+                        "schema": {
+                            "$ref": "#/definitions/Error"
+                        }
+                    },
+                    "503": {
+                        "description": "the order service or its store unavailable, or at capacity (Retry-After)",
+                        "schema": {
+                            "$ref": "#/definitions/Error"
+                        }
+                    },
+                    "504": {
+                        "description": "the order service did not answer in time",
                         "schema": {
                             "$ref": "#/definitions/Error"
                         }
@@ -383,6 +419,18 @@ const docTemplate = `{
                     },
                     "429": {
                         "description": "past the client's rate limit (Retry-After)",
+                        "schema": {
+                            "$ref": "#/definitions/Error"
+                        }
+                    },
+                    "503": {
+                        "description": "the order service or its store unavailable, or at capacity (Retry-After)",
+                        "schema": {
+                            "$ref": "#/definitions/Error"
+                        }
+                    },
+                    "504": {
+                        "description": "the order service did not answer in time",
                         "schema": {
                             "$ref": "#/definitions/Error"
                         }
