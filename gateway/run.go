@@ -6,10 +6,12 @@ import (
 	"flag"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/go-kit/log"
 	"github.com/oklog/run"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 
 	"github.com/orderflow/orderflow/internal/httpserver"
 	"github.com/orderflow/orderflow/internal/process"
@@ -73,7 +75,7 @@ func Run(ctx context.Context, cfg Config, logger log.Logger) error {
 	// at once: the default keeps two, and every other request would dial.
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.MaxIdleConns, transport.MaxIdleConnsPerHost = 0, 512
-	httpClient := &http.Client{Timeout: cfg.OrdersTimeout, Transport: transport}
+	httpClient := &http.Client{Timeout: cfg.OrdersTimeout, Transport: otelhttp.NewTransport(transport)}
 	orders, err := orderapi.NewHTTPClient(cfg.OrdersURL, httpClient, cfg.InternalToken)
 	if err != nil {
 		return err
@@ -119,7 +121,9 @@ func Run(ctx context.Context, cfg Config, logger log.Logger) error {
 		}
 		httpserver.AddServer(&g, httpserver.NewServer(correlationhttp.Middleware(metrics)), mln, cfg.ShutdownTimeout, logger)
 	}
-	httpserver.AddServer(&g, httpserver.NewServer(api), ln, cfg.ShutdownTimeout, logger)
+	// Each request of an order route starts (or continues) a trace.
+	traced := otelhttp.NewHandler(api, "gateway", otelhttp.WithFilter(func(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/orders") }))
+	httpserver.AddServer(&g, httpserver.NewServer(traced), ln, cfg.ShutdownTimeout, logger)
 	return g.Run()
 }
 

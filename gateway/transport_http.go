@@ -11,10 +11,13 @@ import (
 	httptransport "github.com/go-kit/kit/transport/http"
 	"github.com/go-kit/log"
 	httpSwagger "github.com/swaggo/http-swagger/v2"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/orderflow/orderflow/gateway/docs"
 	"github.com/orderflow/orderflow/internal/httpserver"
 	"github.com/orderflow/orderflow/internal/prommetrics"
+	"github.com/orderflow/orderflow/internal/telemetry"
 	"github.com/orderflow/orderflow/ordersvc/order"
 	"github.com/orderflow/orderflow/ordersvc/orderapi"
 
@@ -257,7 +260,7 @@ func decodeSetStatus(_ context.Context, r *http.Request) (any, error) {
 func encodeCreated(logger log.Logger) httptransport.EncodeResponseFunc {
 	return func(ctx context.Context, w http.ResponseWriter, response any) error {
 		r := response.(orderapi.CreateOrderResponse)
-		logger.Log("msg", "order accepted", "order_id", r.Order.ID, "correlation_id", correlation.FromContext(ctx), "replayed", r.Replayed)
+		logger.Log(append([]any{"msg", "order accepted", "order_id", r.Order.ID, "correlation_id", correlation.FromContext(ctx), "replayed", r.Replayed}, telemetry.LogKeys(ctx)...)...)
 		w.Header().Set("Location", "/orders/one/"+r.Order.ID)
 		if r.Replayed {
 			w.Header().Set("Idempotent-Replayed", "true")
@@ -312,6 +315,9 @@ func observe(logger log.Logger, requests metrics.Counter, latency metrics.Histog
 		if route == "" || route == "/" {
 			route = "unmatched"
 		}
+		span := trace.SpanFromContext(r.Context())
+		span.SetName(route)
+		span.SetAttributes(attribute.String("correlation_id", correlation.FromContext(r.Context())))
 		requests.With("route", route, "method", methodLabel(r.Method), "status", strconv.Itoa(rec.status)).Add(1)
 		latency.With("route", route).Observe(took.Seconds())
 		// Reads that went well are counted, not logged: clients poll, and a
@@ -319,8 +325,8 @@ func observe(logger log.Logger, requests metrics.Counter, latency metrics.Histog
 		if r.Method == http.MethodGet && rec.status < 500 {
 			return
 		}
-		logger.Log("msg", "request", "method", r.Method, "path", r.URL.Path, "status", rec.status,
-			"correlation_id", correlation.FromContext(r.Context()), "took", took)
+		logger.Log(append([]any{"msg", "request", "method", r.Method, "path", r.URL.Path, "status", rec.status,
+			"correlation_id", correlation.FromContext(r.Context()), "took", took}, telemetry.LogKeys(r.Context())...)...)
 	})
 }
 

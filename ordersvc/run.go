@@ -20,10 +20,12 @@ import (
 	"flag"
 	"math/rand/v2"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/go-kit/log"
 	"github.com/oklog/run"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 
 	"github.com/orderflow/orderflow/internal/docstore/mongostore"
 	"github.com/orderflow/orderflow/internal/httpserver"
@@ -155,7 +157,10 @@ func Run(ctx context.Context, cfg Config, logger log.Logger) error {
 		ln.Close()
 		return err
 	}
-	httpserver.AddServer(&g, httpserver.NewServer(mux), ln, cfg.ShutdownTimeout, logger)
+	// A call of the order API continues the gateway's trace.
+	traced := otelhttp.NewHandler(mux, "ordersvc", otelhttp.WithFilter(func(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/v1/") }),
+		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return "ordersvc " + r.Method }))
+	httpserver.AddServer(&g, httpserver.NewServer(traced), ln, cfg.ShutdownTimeout, logger)
 	g.Add(func() error { return consumer.Run(ctx) }, func(error) {})
 	g.Add(func() error { return redeliverer.Run(ctx) }, func(error) {})
 	return g.Run()

@@ -23,11 +23,6 @@ const docTemplate = `{
     "paths": {
         "/orders": {
             "put": {
-                "security": [
-                    {
-                        "BearerAuth": []
-                    }
-                ],
                 "description": "Processing or Success orders can be Cancelled (a paid one is refunded); Success orders can be Confirmed. Failed, Cancelled and Confirmed are final. Asking for the current status changes nothing.",
                 "consumes": [
                     "application/json"
@@ -111,14 +106,14 @@ const docTemplate = `{
                             "$ref": "#/definitions/Error"
                         }
                     }
-                }
-            },
-            "post": {
+                },
                 "security": [
                     {
                         "BearerAuth": []
                     }
-                ],
+                ]
+            },
+            "post": {
                 "description": "Stores the order (Processing/Pending) and asks for its payment. Product \"1\" is paid, every other product is declined. A retry with the same Idempotency-Key and body returns the first order (header Idempotent-Replayed: true); the same key with another body is a 422.",
                 "consumes": [
                     "application/json"
@@ -214,16 +209,16 @@ const docTemplate = `{
                             "$ref": "#/definitions/Error"
                         }
                     }
-                }
-            }
-        },
-        "/orders/one/{orderId}": {
-            "get": {
+                },
                 "security": [
                     {
                         "BearerAuth": []
                     }
-                ],
+                ]
+            }
+        },
+        "/orders/one/{orderId}": {
+            "get": {
                 "produces": [
                     "application/json"
                 ],
@@ -283,16 +278,16 @@ const docTemplate = `{
                             "$ref": "#/definitions/Error"
                         }
                     }
-                }
-            }
-        },
-        "/orders/status/{orderId}": {
-            "get": {
+                },
                 "security": [
                     {
                         "BearerAuth": []
                     }
-                ],
+                ]
+            }
+        },
+        "/orders/status/{orderId}": {
+            "get": {
                 "produces": [
                     "application/json"
                 ],
@@ -352,16 +347,16 @@ const docTemplate = `{
                             "$ref": "#/definitions/Error"
                         }
                     }
-                }
-            }
-        },
-        "/orders/{userId}": {
-            "get": {
+                },
                 "security": [
                     {
                         "BearerAuth": []
                     }
-                ],
+                ]
+            }
+        },
+        "/orders/{userId}": {
+            "get": {
                 "description": "Newest first. Pass the nextCursor of a page as ?cursor= to get the next; it is null on the last page.",
                 "produces": [
                     "application/json"
@@ -435,7 +430,12 @@ const docTemplate = `{
                             "$ref": "#/definitions/Error"
                         }
                     }
-                }
+                },
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ]
             }
         }
     },

@@ -14,11 +14,13 @@ import (
 	"runtime/debug"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/go-kit/log"
 	"github.com/oklog/run"
 
 	"github.com/orderflow/orderflow/internal/httpserver"
+	"github.com/orderflow/orderflow/internal/telemetry"
 )
 
 // Command is a command of a service's binary besides serving, such as
@@ -70,10 +72,20 @@ func Main(name, envPrefix string, register func(*flag.FlagSet), serve func(conte
 		os.Exit(1)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
+	shutdownTracing, err := telemetry.Setup(ctx, name)
+	if err != nil {
+		logger.Log("msg", "bad configuration", "err", err)
+		os.Exit(1)
+	}
+	defer func() {
+		flush, done := context.WithTimeout(context.Background(), 5*time.Second)
+		defer done()
+		_ = shutdownTracing(flush)
+	}()
 	var g run.Group
 	g.Add(func() error { return serve(ctx, logger) }, func(error) { cancel() })
 	g.Add(run.SignalHandler(ctx, syscall.SIGINT, syscall.SIGTERM))
-	err := g.Run()
+	err = g.Run()
 	if sig := (*run.SignalError)(nil); errors.As(err, &sig) {
 		logger.Log("msg", "stopped", "signal", sig.Signal)
 		return

@@ -20,6 +20,7 @@ import (
 
 	"github.com/orderflow/orderflow/internal/keyedlock"
 	"github.com/orderflow/orderflow/internal/objectid"
+	"github.com/orderflow/orderflow/internal/telemetry"
 	"github.com/orderflow/orderflow/transport/correlation"
 )
 
@@ -321,7 +322,7 @@ func (s *Orders) change(ctx context.Context, id, why string, keyvals []any, f fu
 			}
 			if err == nil {
 				s.logger.Log(append([]any{"msg", why + "; nothing to change", "order_id", id, "correlation_id", o.CorrelationID,
-					"state", fmt.Sprintf("%s/%s", o.Status, o.PaymentStatus)}, keyvals...)...)
+					"state", fmt.Sprintf("%s/%s", o.Status, o.PaymentStatus)}, append(keyvals, telemetry.LogKeys(ctx)...)...)...)
 			}
 			return o, err
 		}
@@ -345,7 +346,7 @@ func (s *Orders) change(ctx context.Context, id, why string, keyvals []any, f fu
 		if next.PaymentStatus == Refunding {
 			s.publish(ctx, next, why+"; order updated", kv...)
 		} else {
-			s.logger.Log(append([]any{"msg", why + "; order updated", "order_id", id, "correlation_id", next.CorrelationID}, kv...)...)
+			s.logger.Log(append([]any{"msg", why + "; order updated", "order_id", id, "correlation_id", next.CorrelationID}, append(kv, telemetry.LogKeys(ctx)...)...)...)
 		}
 		return next, nil
 	}
@@ -362,7 +363,7 @@ func (s *Orders) publish(ctx context.Context, o Order, msg string, keyvals ...an
 		channel, publish = "orders.cancelled", s.events.OrderCancelled
 	}
 	n, err := publish(ctx, o)
-	kv := append([]any{"msg", msg, "order_id", o.ID, "correlation_id", o.CorrelationID}, keyvals...)
+	kv := append(append([]any{"msg", msg, "order_id", o.ID, "correlation_id", o.CorrelationID}, telemetry.LogKeys(ctx)...), keyvals...)
 	kv = append(kv, "channel", channel, "receivers", n)
 	switch {
 	case err != nil:

@@ -6,6 +6,7 @@ package orderevents
 import (
 	"context"
 
+	"github.com/orderflow/orderflow/internal/telemetry"
 	"github.com/orderflow/orderflow/ordersvc/order"
 	"github.com/orderflow/orderflow/transport/event"
 	"github.com/orderflow/orderflow/transport/pubsub"
@@ -24,7 +25,7 @@ func NewPublisher(pub *pubsub.Publisher) Publisher {
 // OrderCreated implements order.Events.
 func (p Publisher) OrderCreated(ctx context.Context, o order.Order) (int64, error) {
 	return p.pub.Publish(ctx, event.ChannelOrderCreated, event.OrderCreated{
-		Meta:      event.NewMeta(event.TypeOrderCreated, o.ID, o.CorrelationID),
+		Meta:      event.NewMeta(event.TypeOrderCreated, o.ID, o.CorrelationID).WithTrace(telemetry.TraceParent(ctx)),
 		UserID:    o.UserID,
 		ProductID: o.ProductID,
 		Money:     event.Money{Amount: int64(o.Amount), Currency: order.Currency},
@@ -34,7 +35,7 @@ func (p Publisher) OrderCreated(ctx context.Context, o order.Order) (int64, erro
 // OrderCancelled implements order.Events.
 func (p Publisher) OrderCancelled(ctx context.Context, o order.Order) (int64, error) {
 	return p.pub.Publish(ctx, event.ChannelOrderCancelled, event.OrderCancelled{
-		Meta:   event.NewMeta(event.TypeOrderCancelled, o.ID, o.CorrelationID),
+		Meta:   event.NewMeta(event.TypeOrderCancelled, o.ID, o.CorrelationID).WithTrace(telemetry.TraceParent(ctx)),
 		UserID: o.UserID,
 		Money:  event.Money{Amount: int64(o.Amount), Currency: order.Currency},
 	})

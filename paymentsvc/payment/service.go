@@ -10,6 +10,7 @@ import (
 
 	"github.com/orderflow/orderflow/internal/keyedlock"
 	"github.com/orderflow/orderflow/internal/objectid"
+	"github.com/orderflow/orderflow/internal/telemetry"
 )
 
 // Service charges orders and refunds cancelled ones. Handling is idempotent
@@ -72,7 +73,7 @@ func (s *service) now() time.Time { return s.clock().UTC().Truncate(time.Millise
 // Charge implements Service.
 func (s *service) Charge(ctx context.Context, r ChargeRequest) error {
 	defer s.locks.Lock(r.OrderID)()
-	logger := log.With(s.logger, "order_id", r.OrderID, "correlation_id", r.CorrelationID)
+	logger := log.With(s.logger, append([]any{"order_id", r.OrderID, "correlation_id", r.CorrelationID}, telemetry.LogKeys(ctx)...)...)
 	recorded := func(ctx context.Context) (Payment, bool, error) {
 		p, err := s.repo.Payment(ctx, r.OrderID)
 		if errors.Is(err, ErrNotFound) {
@@ -126,7 +127,7 @@ func (s *service) Charge(ctx context.Context, r ChargeRequest) error {
 // Refund implements Service.
 func (s *service) Refund(ctx context.Context, r RefundRequest) error {
 	defer s.locks.Lock(r.OrderID)()
-	logger := log.With(s.logger, "order_id", r.OrderID, "correlation_id", r.CorrelationID)
+	logger := log.With(s.logger, append([]any{"order_id", r.OrderID, "correlation_id", r.CorrelationID}, telemetry.LogKeys(ctx)...)...)
 	p, err := s.repo.Payment(ctx, r.OrderID)
 	if err != nil {
 		return err

@@ -7,6 +7,7 @@ package paymentevents
 import (
 	"context"
 
+	"github.com/orderflow/orderflow/internal/telemetry"
 	"github.com/orderflow/orderflow/paymentsvc/payment"
 	"github.com/orderflow/orderflow/transport/event"
 	"github.com/orderflow/orderflow/transport/pubsub"
@@ -30,7 +31,7 @@ func (p Publisher) PaymentProcessed(ctx context.Context, pay payment.Payment) (i
 		outcome = event.OutcomePaid
 	}
 	return p.pub.Publish(ctx, event.ChannelPaymentProcessed, event.PaymentProcessed{
-		Meta:      event.NewMeta(event.TypePaymentProcessed, pay.OrderID, pay.CorrelationID),
+		Meta:      event.NewMeta(event.TypePaymentProcessed, pay.OrderID, pay.CorrelationID).WithTrace(telemetry.TraceParent(ctx)),
 		PaymentID: pay.ID,
 		Outcome:   outcome,
 		Reason:    pay.Reason,
@@ -41,7 +42,7 @@ func (p Publisher) PaymentProcessed(ctx context.Context, pay payment.Payment) (i
 // PaymentRefunded implements payment.Events.
 func (p Publisher) PaymentRefunded(ctx context.Context, pay payment.Payment) (int64, error) {
 	return p.pub.Publish(ctx, event.ChannelPaymentRefunded, event.PaymentRefunded{
-		Meta:      event.NewMeta(event.TypePaymentRefunded, pay.OrderID, pay.CorrelationID),
+		Meta:      event.NewMeta(event.TypePaymentRefunded, pay.OrderID, pay.CorrelationID).WithTrace(telemetry.TraceParent(ctx)),
 		PaymentID: pay.ID,
 		Money:     event.Money{Amount: pay.Amount, Currency: pay.Currency},
 	})

@@ -43,6 +43,9 @@ type Meta struct {
 	OrderID       string    `json:"orderId"`
 	CorrelationID string    `json:"correlationId"`
 	OccurredAt    time.Time `json:"occurredAt"`
+	// TraceParent is the W3C trace context of the work that published the
+	// event, so that its handler continues the same trace.
+	TraceParent string `json:"traceparent,omitempty"`
 }
 
 // NewMeta returns the envelope of a new event about an order: a fresh event id,
@@ -55,6 +58,12 @@ func NewMeta(typ, orderID, correlationID string) Meta {
 		CorrelationID: correlationID,
 		OccurredAt:    time.Now().UTC(),
 	}
+}
+
+// WithTrace returns m carrying traceparent.
+func (m Meta) WithTrace(traceparent string) Meta {
+	m.TraceParent = traceparent
+	return m
 }
 
 // Check reports an envelope that is not of the contract typ, or whose

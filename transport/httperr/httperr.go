@@ -20,6 +20,7 @@ import (
 	"github.com/go-kit/kit/transport"
 	"github.com/go-kit/log"
 
+	"github.com/orderflow/orderflow/internal/telemetry"
 	"github.com/orderflow/orderflow/transport/correlation"
 )
 
@@ -92,7 +93,7 @@ func Failures(next endpoint.Endpoint) endpoint.Endpoint {
 func LogServerErrors(logger log.Logger, m Mapper) transport.ErrorHandler {
 	return transport.ErrorHandlerFunc(func(ctx context.Context, err error) {
 		if e := From(err, m); e.Status >= 500 {
-			logger.Log("msg", "request failed", "status", e.Status, "correlation_id", correlation.FromContext(ctx), "err", err)
+			logger.Log(append([]any{"msg", "request failed", "status", e.Status, "correlation_id", correlation.FromContext(ctx), "err", err}, telemetry.LogKeys(ctx)...)...)
 		}
 	})
 }

@@ -15,7 +15,11 @@ import (
 	"github.com/go-kit/kit/metrics/discard"
 	"github.com/go-kit/log"
 	"github.com/redis/go-redis/v9"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 
+	"github.com/orderflow/orderflow/internal/telemetry"
 	"github.com/orderflow/orderflow/transport/event"
 )
 
@@ -188,10 +192,16 @@ type delivery struct {
 
 func (c *Consumer) handle(d delivery) {
 	m, meta := d.msg, d.meta
-	logger := log.With(c.logger, "channel", m.Channel, "order_id", meta.OrderID, "correlation_id", meta.CorrelationID, "event_id", meta.EventID)
-
 	ctx, cancel := context.WithTimeout(context.Background(), c.handleTimeout)
 	defer cancel()
+	// The handling continues the trace of the work that published it.
+	ctx, span := tracer.Start(telemetry.WithTraceParent(ctx, meta.TraceParent), "handle "+m.Channel,
+		trace.WithSpanKind(trace.SpanKindConsumer),
+		trace.WithAttributes(attribute.String("messaging.system", "redis"), attribute.String("messaging.destination.name", m.Channel),
+			attribute.String("messaging.message.id", meta.EventID), attribute.String("order_id", meta.OrderID)))
+	defer span.End()
+	logger := log.With(c.logger, append([]any{"channel", m.Channel, "order_id", meta.OrderID, "correlation_id", meta.CorrelationID,
+		"event_id", meta.EventID}, telemetry.LogKeys(ctx)...)...)
 
 	if c.group != "" && meta.EventID != "" {
 		ok, err := c.client.SetNX(ctx, "claim:"+c.group+":"+meta.EventID, 1, c.claimTTL).Result()
@@ -206,6 +216,9 @@ func (c *Consumer) handle(d delivery) {
 	}
 
 	err := c.handlers[m.Channel].ServeMessage(ctx, []byte(m.Payload))
+	if err != nil {
+		span.SetStatus(codes.Error, err.Error())
+	}
 	switch {
 	case err == nil:
 		c.count(m.Channel, "handled")

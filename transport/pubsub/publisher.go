@@ -14,8 +14,14 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/orderflow/orderflow/internal/telemetry"
 	"github.com/redis/go-redis/v9"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 )
+
+var tracer = telemetry.Tracer("transport/pubsub")
 
 // Publisher publishes JSON messages.
 type Publisher struct {
@@ -30,6 +36,15 @@ func NewPublisher(client redis.UniversalClient) *Publisher {
 // Publish encodes v as JSON and publishes it on channel. It returns how many
 // subscribers received the message; zero means nobody was listening.
 func (p *Publisher) Publish(ctx context.Context, channel string, v any) (receivers int64, err error) {
+	ctx, span := tracer.Start(ctx, "publish "+channel, trace.WithSpanKind(trace.SpanKindProducer),
+		trace.WithAttributes(attribute.String("messaging.system", "redis"), attribute.String("messaging.destination.name", channel)))
+	defer func() {
+		span.SetAttributes(attribute.Int64("messaging.redis.receivers", receivers))
+		if err != nil {
+			span.SetStatus(codes.Error, err.Error())
+		}
+		span.End()
+	}()
 	b, err := json.Marshal(v)
 	if err != nil {
 		return 0, fmt.Errorf("encode %s message: %w", channel, err)
