@@ -16,12 +16,14 @@ help: ## list the targets
 # itself, cleanly (devstack exits 0). make, interrupted too, then says so and
 # exits 130, as it does for any recipe stopped by Ctrl-C.
 run: ## run the whole system locally: API on :7000, Swagger UI on :7000/api
+	@echo "building bin/devstack (the first build compiles the embedded FerretDB and its SQLite: a few minutes; later ones take seconds)"
 	$(GO) build -o bin/devstack ./devstack/cmd/devstack
 	./bin/devstack
 
 # FerretDB runs under the race detector too, so every package is in -race.
 # The deploy module checks the Dockerfile, compose file, manifests and chart.
 test: deps vet ## install what tests need, then vet and run every test with -race
+	@echo "testing every package with -race (the first run compiles FerretDB, SQLite and the race runtime: several minutes, then output comes package by package)"
 	$(GO) test -race -count=1 ./...
 	cd deploy && $(GO) test -count=1 ./...
 

@@ -1,17 +1,23 @@
 package devstack
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
+	"github.com/go-kit/log"
+
 	"github.com/alicebob/miniredis/v2"
+	"github.com/orderflow/orderflow/internal/process"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -57,7 +63,12 @@ func (s *RedisServer) Start() error {
 		args = append(args, "--requirepass", s.Password)
 	}
 	cmd := exec.Command("redis-server", args...)
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	cmd.Stderr = cmd.Stdout
+	go logRedis(out, process.NewLogger(os.Stderr, "redis-server"))
 	// The child dies with its parent, so nothing outlives a crashed run.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
 	if err := cmd.Start(); err != nil {
@@ -131,4 +142,25 @@ func freePort(host string) (string, error) {
 	}
 	defer ln.Close()
 	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port), nil
+}
+
+// logRedis logs each line redis-server writes as a logfmt line of its own:
+// "pid:role date time # text" becomes level and msg.
+func logRedis(r io.Reader, logger log.Logger) {
+	levels := map[string]string{"#": "warning", "*": "notice", "-": "verbose", ".": "debug"}
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" {
+			continue
+		}
+		level, msg := "", line
+		for mark, name := range levels {
+			if _, text, ok := strings.Cut(line, " "+mark+" "); ok {
+				level, msg = name, text
+				break
+			}
+		}
+		logger.Log("level", level, "msg", msg)
+	}
 }

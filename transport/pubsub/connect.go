@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/go-kit/log"
@@ -40,7 +41,7 @@ func Connect(ctx context.Context, cfg Config, logger log.Logger) (*redis.Client,
 	}
 	// go-redis reports connection trouble through a process-wide logger;
 	// route it into the service's so every line of the process is logfmt.
-	redis.SetLogger(redisLogger{log.With(logger, "component", "go-redis")})
+	redis.SetLogger(&redisLogger{logger: log.With(logger, "component", "go-redis"), every: 5 * time.Second})
 	opts.DialTimeout = 2 * time.Second
 	// Fail fast while Redis is down: callers have their own retries (the
 	// redeliverer, the subscriber's reconnect loop), and a client request
@@ -68,9 +69,31 @@ func Check(c *redis.Client) func(context.Context) error {
 	return func(ctx context.Context) error { return c.Ping(ctx).Err() }
 }
 
-// redisLogger adapts a go-kit logger to go-redis's logging interface.
-type redisLogger struct{ logger log.Logger }
+// redisLogger adapts a go-kit logger to go-redis's logging interface. While
+// Redis is away, go-redis says so several times a second: it logs one line
+// of each period every, and with it how many it left out.
+type redisLogger struct {
+	logger  log.Logger
+	every   time.Duration
+	mu      sync.Mutex
+	last    time.Time
+	skipped int
+}
 
-func (l redisLogger) Printf(_ context.Context, format string, v ...any) {
-	l.logger.Log("msg", fmt.Sprintf(format, v...))
+func (l *redisLogger) Printf(_ context.Context, format string, v ...any) {
+	l.mu.Lock()
+	now := time.Now()
+	if !l.last.IsZero() && now.Sub(l.last) < l.every {
+		l.skipped++
+		l.mu.Unlock()
+		return
+	}
+	skipped := l.skipped
+	l.last, l.skipped = now, 0
+	l.mu.Unlock()
+	kv := []any{"msg", fmt.Sprintf(format, v...)}
+	if skipped > 0 {
+		kv = append(kv, "left_out", skipped)
+	}
+	l.logger.Log(kv...)
 }
