@@ -2,7 +2,7 @@
 # `make test` proves it. `make help` lists the rest.
 
 GO ?= go
-SERVICES := gateway ordersvc paymentsvc
+SERVICES := gateway ordersvc paymentsvc flowsvc
 # Tag of the images; the Helm chart's appVersion names the same.
 IMAGE_TAG ?= 0.1.0
 
@@ -34,14 +34,18 @@ vet: ## go vet
 unit: ## the fast tests only (no Redis, no FerretDB, no swag run)
 	$(GO) test -short -count=1 ./ordersvc/ ./gateway/ ./transport/...
 
-# redis-server is the one thing tests need that Go does not bring.
-deps: ## install redis-server through apt when missing (as root)
-	@command -v redis-server >/dev/null 2>&1 || { \
+# redis-server and chromium (the flow page's browser test) are what tests
+# need that Go does not bring.
+deps: ## install redis-server and chromium through apt when missing (as root)
+	@missing=""; \
+	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	[ -z "$$missing" ] || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "installing redis-server"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; \
+	    echo "installing$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	  else \
-	    echo "redis-server is missing and cannot be installed here (not root, or no apt-get): tests that need it will skip"; \
+	    echo "missing and cannot be installed here (not root, or no apt-get):$$missing; tests that need them will skip"; \
 	  fi; }
 
 swag: ## regenerate the OpenAPI documents (Swagger 2.0, then OpenAPI 3) from the gateway's annotations

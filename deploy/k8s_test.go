@@ -237,6 +237,35 @@ func TestHelmValues(t *testing.T) {
 	}
 }
 
+// TestHelmFlowPage: flowsvc.enabled adds the flow page, checked as every
+// service is, reachable on 7003 and scraped like the others.
+func TestHelmFlowPage(t *testing.T) {
+	values := map[string]any{
+		"flowsvc": map[string]any{"enabled": true},
+		"metrics": map[string]any{"allowFromNamespace": "monitoring"},
+	}
+	files, err := RenderChart(filepath.Join(root, ChartDir), "orderflow", "orderflow", values)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := check(t, []byte(joinManifests(files)))
+	w, svc := s.workloads["flowsvc"], s.services["flowsvc"]
+	if w == nil || svc == nil || portsOf(svc.Spec.Ports) != ",7003," {
+		t.Fatalf("want a flowsvc workload and its Service on 7003, have %v and %v", w, svc)
+	}
+	if s.autoscaler("flowsvc") != nil || ptrOr(w.replicas, 0) != 2 {
+		t.Errorf("flowsvc: want 2 replicas and no autoscaler by default, have %v", w.replicas)
+	}
+	prometheus := endpoint{name: "prometheus", namespace: nsLabels("monitoring")}
+	dest := endpoint{name: w.name, namespace: nsLabels(ownNamespace), labels: w.pod.Labels, pod: &w.pod.Spec}
+	if !s.allows(prometheus, dest, corev1.ProtocolTCP, 7003) {
+		t.Error("Prometheus cannot scrape flowsvc's /metrics on 7003")
+	}
+	for _, m := range LintChart(filepath.Join(root, ChartDir), values) {
+		t.Errorf("helm lint with flowsvc on: %s", m)
+	}
+}
+
 func joinManifests(files map[string]string) string {
 	names := make([]string, 0, len(files))
 	for name := range files {
@@ -455,6 +484,9 @@ func checkEnvironment(t *testing.T, s *system) {
 		}
 	}
 	for name, svc := range services(t) {
+		if !s.deployed(svc) {
+			continue
+		}
 		c, ok := s.container(name)
 		if !ok {
 			t.Errorf("no workload runs %s", name)
@@ -501,7 +533,10 @@ func checkEnvironment(t *testing.T, s *system) {
 // manifests again does not undo its scaling), with the right probes and a
 // disruption budget.
 func checkStatelessServices(t *testing.T, s *system) {
-	for name := range services(t) {
+	for name, svc := range services(t) {
+		if !s.deployed(svc) {
+			continue
+		}
 		w := s.workloads[name]
 		if w == nil || w.kind != "Deployment" {
 			t.Errorf("%s is not a Deployment", name)
@@ -538,9 +573,16 @@ func (s *system) autoscaler(name string) *autoscalingv2.HorizontalPodAutoscaler 
 	return nil
 }
 
-// checkAutoscaled: by default each service has an autoscaler.
+// checkAutoscaled: by default each service has an autoscaler; an optional
+// one is not there at all.
 func checkAutoscaled(t *testing.T, s *system) {
-	for name := range services(t) {
+	for name, svc := range services(t) {
+		if svc.optional {
+			if s.workloads[name] != nil {
+				t.Errorf("%s runs, though optional", name)
+			}
+			continue
+		}
 		if s.autoscaler(name) == nil {
 			t.Errorf("%s has no HorizontalPodAutoscaler", name)
 		}

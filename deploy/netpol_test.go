@@ -45,6 +45,11 @@ func checkNetworkPolicies(t *testing.T, s *system) {
 		"ordersvc -> mongo:27017", "ordersvc -> redis:6379",
 		"paymentsvc -> mongo:27017", "paymentsvc -> redis:6379",
 	}
+	if s.workloads["flowsvc"] != nil {
+		// The flow page is open to all; it reads Redis and places
+		// orders on the gateway.
+		want = append(want, "outside -> flowsvc:7003", "flowsvc -> redis:6379", "flowsvc -> gateway:7000")
+	}
 	var have []string
 	for _, from := range append(slices.Clone(pods), outside) {
 		for _, to := range pods {

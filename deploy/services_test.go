@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"testing"
 
+	"github.com/orderflow/orderflow/flowsvc"
 	"github.com/orderflow/orderflow/gateway"
 	"github.com/orderflow/orderflow/internal/process"
 
@@ -18,16 +19,20 @@ import (
 // root is the repository's root, where the deployment files are.
 const root = ".."
 
-// service is one of the three binaries as a deployment must know it: the
+// service is one of the binaries as a deployment must know it: the
 // variables it reads and the port it listens on, both from its own flags.
 type service struct {
 	name, prefix string
 	env          map[string]bool
 	port         string
+	// optional: the chart runs it only when its values say so (flowsvc,
+	// the flow page); compose and the Dockerfile always have it.
+	optional bool
 }
 
-// goRuntimeEnv are variables the Go runtime of every binary reads.
-var goRuntimeEnv = map[string]bool{"GOMEMLIMIT": true}
+// goRuntimeEnv are variables every binary reads besides its flags': the Go
+// runtime's, and OpenTelemetry's (internal/telemetry).
+var goRuntimeEnv = map[string]bool{"GOMEMLIMIT": true, "OTEL_EXPORTER_OTLP_ENDPOINT": true}
 
 func services(t *testing.T) map[string]service {
 	t.Helper()
@@ -35,14 +40,16 @@ func services(t *testing.T) map[string]service {
 	for _, s := range []struct {
 		name, prefix string
 		register     func(*flag.FlagSet)
+		optional     bool
 	}{
-		{"gateway", gateway.EnvPrefix, new(gateway.Config).RegisterFlags},
-		{"ordersvc", ordersvc.EnvPrefix, new(ordersvc.Config).RegisterFlags},
-		{"paymentsvc", paymentsvc.EnvPrefix, new(paymentsvc.Config).RegisterFlags},
+		{"gateway", gateway.EnvPrefix, new(gateway.Config).RegisterFlags, false},
+		{"ordersvc", ordersvc.EnvPrefix, new(ordersvc.Config).RegisterFlags, false},
+		{"paymentsvc", paymentsvc.EnvPrefix, new(paymentsvc.Config).RegisterFlags, false},
+		{"flowsvc", flowsvc.EnvPrefix, new(flowsvc.Config).RegisterFlags, true},
 	} {
 		fs := flag.NewFlagSet(s.name, flag.ContinueOnError)
 		s.register(fs)
-		svc := service{name: s.name, prefix: s.prefix, env: map[string]bool{}}
+		svc := service{name: s.name, prefix: s.prefix, env: map[string]bool{}, optional: s.optional}
 		for _, name := range process.EnvNames(fs, s.prefix) {
 			svc.env[name] = true
 		}
@@ -54,6 +61,12 @@ func services(t *testing.T) map[string]service {
 		out[s.name] = svc
 	}
 	return out
+}
+
+// deployed reports whether the manifests s run svc: always, unless it is
+// optional and they do not have it.
+func (s *system) deployed(svc service) bool {
+	return !svc.optional || s.workloads[svc.name] != nil
 }
 
 // httpAddrVar is the variable that sets a service's -http.addr.

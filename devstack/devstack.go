@@ -1,8 +1,9 @@
 // Package devstack runs the whole order system in one process for local
 // use: MongoDB (embedded FerretDB on SQLite files, or the server at
 // MONGO_URI), Redis (a redis-server child process, else an in-process
-// Redis-compatible server, or the server at REDIS_URL) and the three
-// services, which talk over real sockets exactly as they do in production.
+// Redis-compatible server, or the server at REDIS_URL), the three
+// services, which talk over real sockets exactly as they do in production,
+// and flowsvc, whose page shows the orders moving through them.
 package devstack
 
 import (
@@ -15,6 +16,7 @@ import (
 
 	"github.com/oklog/run"
 
+	"github.com/orderflow/orderflow/flowsvc"
 	"github.com/orderflow/orderflow/gateway"
 	"github.com/orderflow/orderflow/internal/httpserver"
 	"github.com/orderflow/orderflow/internal/process"
@@ -35,6 +37,7 @@ type Config struct {
 	GatewayAddr    string
 	OrdersvcAddr   string
 	PaymentsvcAddr string
+	FlowsvcAddr    string
 	// StoresOnly runs MongoDB and Redis without the services, for services
 	// run as processes of their own.
 	StoresOnly bool
@@ -55,6 +58,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.GatewayAddr, "gateway.addr", ":7000", "address of the public API")
 	fs.StringVar(&c.OrdersvcAddr, "ordersvc.addr", "127.0.0.1:7001", "address of ordersvc's internal API")
 	fs.StringVar(&c.PaymentsvcAddr, "paymentsvc.addr", "127.0.0.1:7002", "address of paymentsvc's health endpoints")
+	fs.StringVar(&c.FlowsvcAddr, "flowsvc.addr", "127.0.0.1:7003", "address of flowsvc: the flow page, a live view of the orders")
 	fs.BoolVar(&c.StoresOnly, "stores.only", false, "run MongoDB and Redis only, for services run as processes of their own")
 	fs.StringVar(&c.AuthSecret, "auth.hs256.secret", "", "turns sign-in on: the secret of the HS256 tokens callers send (at least 32 bytes; make token prints one)")
 	fs.Float64Var(&c.RateLimit, "ratelimit.rate", 20, "requests a second each client may make to /orders (0: no limit, as make load needs)")
@@ -128,12 +132,17 @@ func Run(ctx context.Context, cfg Config, stderr io.Writer) error {
 	orders.HTTPAddr, orders.Mongo.URI, orders.Redis.URL = cfg.OrdersvcAddr, mongoURI, redisURL
 	payments.HTTPAddr, payments.Mongo.URI, payments.Redis.URL = cfg.PaymentsvcAddr, mongoURI, redisURL
 	gw.HTTPAddr, gw.OrdersURL = cfg.GatewayAddr, "http://"+dialAddr(cfg.OrdersvcAddr)
+	var flows flowsvc.Config
+	flows.RegisterFlags(flag.NewFlagSet("flowsvc", flag.ContinueOnError))
+	flows.HTTPAddr, flows.Redis.URL, flows.GatewayURL = cfg.FlowsvcAddr, redisURL, "http://"+dialAddr(cfg.GatewayAddr)
 
 	g.Add(func() error { return ordersvc.Run(ctx, orders, process.NewLogger(stderr, "ordersvc")) }, func(error) {})
 	g.Add(func() error { return paymentsvc.Run(ctx, payments, process.NewLogger(stderr, "paymentsvc")) }, func(error) {})
 	g.Add(func() error { return gateway.Run(ctx, gw, process.NewLogger(stderr, "gateway")) }, func(error) {})
+	g.Add(func() error { return flowsvc.Run(ctx, flows, process.NewLogger(stderr, "flowsvc")) }, func(error) {})
 	base := "http://localhost:" + port(cfg.GatewayAddr)
-	logger.Log("msg", "order system starting; Ctrl-C stops it", "api", base+"/orders", "swagger_ui", base+"/api")
+	logger.Log("msg", "order system starting; Ctrl-C stops it", "api", base+"/orders", "swagger_ui", base+"/api",
+		"flow_page", "http://localhost:"+port(cfg.FlowsvcAddr)+"/")
 	if cfg.AuthSecret != "" {
 		logger.Log("msg", "sign-in is on: get a token for a user with the same AUTH_HS256_SECRET, then send it as Authorization: Bearer <token>",
 			"token", "AUTH_HS256_SECRET=... make token SUB=u1")
@@ -164,6 +173,7 @@ func checkPorts(cfg Config) error {
 			{cfg.GatewayAddr, "gateway.addr"},
 			{cfg.OrdersvcAddr, "ordersvc.addr"},
 			{cfg.PaymentsvcAddr, "paymentsvc.addr"},
+			{cfg.FlowsvcAddr, "flowsvc.addr"},
 		}...)
 	}
 	if cfg.MongoURI == "" {

@@ -31,9 +31,10 @@ func ownOrderOnly(get endpoint.Endpoint) endpoint.Endpoint {
 // ownOrderFirst wraps the SetStatus endpoint: with sign-in on, it reads the
 // order first, and another user's order is not found and not changed.
 func ownOrderFirst(get, set endpoint.Endpoint) endpoint.Endpoint {
+	getOwn := ownOrderOnly(get)
 	return func(ctx context.Context, request any) (any, error) {
 		if subjectFrom(ctx) != "" {
-			resp, err := ownOrderOnly(get)(ctx, orderapi.GetOrderRequest{ID: request.(orderapi.SetStatusRequest).ID})
+			resp, err := getOwn(ctx, orderapi.GetOrderRequest{ID: request.(orderapi.SetStatusRequest).ID})
 			if err != nil {
 				return nil, err
 			}

@@ -136,20 +136,20 @@ type errorExample struct {
 // examples are the errors each status stands for, by operation where they
 // differ.
 var examples = map[string]errorExample{
-	"400":                             {"validation_failed", "One or more fields are invalid.", map[string]string{"userId": "is required", "totalOrderAmount": "must be more than 0"}},
-	"GET /orders/one/{orderId} 400":   {"invalid_order_id", "The order id must be 24 hexadecimal characters.", nil},
+	"400":                              {"validation_failed", "One or more fields are invalid.", map[string]string{"userId": "is required", "totalOrderAmount": "must be more than 0"}},
+	"GET /orders/one/{orderId} 400":    {"invalid_order_id", "The order id must be 24 hexadecimal characters.", nil},
 	"GET /orders/status/{orderId} 400": {"invalid_order_id", "The order id must be 24 hexadecimal characters.", nil},
-	"GET /orders/{userId} 400":        {"invalid_cursor", "The cursor is not one this API returned.", nil},
-	"401":                             {"unauthorized", "Sign in: send Authorization: Bearer <token>.", nil},
-	"403":                             {"forbidden", "The token is for another user than the one this request is for.", nil},
-	"404":                             {"order_not_found", "No order has this id.", nil},
-	"409":                             {"transition_not_allowed", "Order is Failed, which is final; it cannot become Cancelled.", nil},
-	"413":                             {"body_too_large", "The body is larger than 16384 bytes.", nil},
-	"415":                             {"unsupported_media_type", "Send the body as JSON, with Content-Type: application/json.", nil},
-	"422":                             {"idempotency_key_reused", "This Idempotency-Key was already used by this user with a different request.", nil},
-	"429":                             {"rate_limited", "Too many requests from this client; retry in 2 s.", nil},
-	"503":                             {"store_unavailable", "The order store is unavailable; try again shortly.", nil},
-	"504":                             {"upstream_timeout", "The order service did not answer in time; try again.", nil},
+	"GET /orders/{userId} 400":         {"invalid_cursor", "The cursor is not one this API returned.", nil},
+	"401":                              {"unauthorized", "Sign in: send Authorization: Bearer <token>.", nil},
+	"403":                              {"forbidden", "The token is for another user than the one this request is for.", nil},
+	"404":                              {"order_not_found", "No order has this id.", nil},
+	"409":                              {"transition_not_allowed", "Order is Failed, which is final; it cannot become Cancelled.", nil},
+	"413":                              {"body_too_large", "The body is larger than 16384 bytes.", nil},
+	"415":                              {"unsupported_media_type", "Send the body as JSON, with Content-Type: application/json.", nil},
+	"422":                              {"idempotency_key_reused", "This Idempotency-Key was already used by this user with a different request.", nil},
+	"429":                              {"rate_limited", "Too many requests from this client; retry in 2 s.", nil},
+	"503":                              {"store_unavailable", "The order store is unavailable; try again shortly.", nil},
+	"504":                              {"upstream_timeout", "The order service did not answer in time; try again.", nil},
 }
 
 // exampleErrors gives each error answer of op its own example, and the
