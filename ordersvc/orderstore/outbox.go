@@ -299,7 +299,8 @@ func (o *Outbox) collection(ctx context.Context, slot int64) (docstore.Collectio
 // grace, and any lane left unswept past the takeover time. due handles each
 // entry found. It stops at the first failure; the next sweep goes on from
 // there.
-func (o *Outbox) Sweep(ctx context.Context, due order.DueFunc) error {
+func (o *Outbox) Sweep(ctx context.Context, due order.DueFunc) (err error) {
+	defer func() { err = storeErr(err) }()
 	o.sweep.Lock()
 	defer o.sweep.Unlock()
 	now := o.now()

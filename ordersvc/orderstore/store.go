@@ -197,9 +197,13 @@ func (c changeDoc) apply(o order.Order) order.Order {
 	return o
 }
 
-// storeErr turns a docstore error into one of the repository's.
+// storeErr turns a docstore error into one of the repository's. Every
+// exported method passes its error through it, so no docstore error leaves
+// the package.
 func storeErr(err error) error {
 	switch {
+	case err == nil, errors.Is(err, order.ErrUnavailable):
+		return err
 	case errors.Is(err, docstore.ErrUnavailable):
 		return fmt.Errorf("%w: %w", order.ErrUnavailable, err)
 	case errors.Is(err, docstore.ErrNotFound):
@@ -213,14 +217,16 @@ func storeErr(err error) error {
 // Create implements Repository. The order is listed, and first done, before
 // it is stored: a crash between leaves a list entry of no order, which List
 // skips, rather than an order its user cannot list.
-func (s *Store) Create(ctx context.Context, o order.Order, first func(context.Context) error) error {
+func (s *Store) Create(ctx context.Context, o order.Order, first func(context.Context) error) (err error) {
+	defer func() { err = storeErr(err) }()
 	return s.create(ctx, o, false, first)
 }
 
 // Resume stores an order whose creation an earlier request began and did
 // not finish (its Idempotency-Key names it): as Create does, but it lists
 // the order only if that request had not.
-func (s *Store) Resume(ctx context.Context, o order.Order, first func(context.Context) error) error {
+func (s *Store) Resume(ctx context.Context, o order.Order, first func(context.Context) error) (err error) {
+	defer func() { err = storeErr(err) }()
 	return s.create(ctx, o, true, first)
 }
 
@@ -359,7 +365,8 @@ func (s *Store) sawHead(userID string, n order.Position) {
 }
 
 // Get implements Repository.
-func (s *Store) Get(ctx context.Context, id string) (order.Order, error) {
+func (s *Store) Get(ctx context.Context, id string) (_ order.Order, err error) {
+	defer func() { err = storeErr(err) }()
 	o, ok := s.known.Get(id)
 	if !ok {
 		oid, err := bson.ObjectIDFromHex(id)
@@ -372,7 +379,7 @@ func (s *Store) Get(ctx context.Context, id string) (order.Order, error) {
 		}
 		o = d.Fields.order(id)
 	}
-	o, err := s.latest(ctx, o)
+	o, err = s.latest(ctx, o)
 	if err != nil {
 		return order.Order{}, err
 	}
@@ -406,11 +413,12 @@ func (s *Store) remember(o order.Order) {
 func (s *Store) Peek(id string) (order.Order, bool) { return s.known.Peek(id) }
 
 // Change implements Repository.
-func (s *Store) Change(ctx context.Context, o order.Order) error {
+func (s *Store) Change(ctx context.Context, o order.Order) (err error) {
+	defer func() { err = storeErr(err) }()
 	if o.Version < 1 {
 		return fmt.Errorf("order %s: a change has a version from 1, not %d", o.ID, o.Version)
 	}
-	err := s.changes.Insert(ctx, changeDoc{
+	err = s.changes.Insert(ctx, changeDoc{
 		ID:          changeID(o.ID, o.Version),
 		OrderStatus: string(o.Status), PaymentStatus: string(o.PaymentStatus),
 		PaymentID: o.PaymentID, DeclineReason: o.DeclineReason, CorrelationID: o.CorrelationID,
@@ -432,7 +440,8 @@ const listReads = 16
 
 // List implements Repository. An entry whose order was never stored (its
 // creation failed after listing it) is left out.
-func (s *Store) List(ctx context.Context, userID string, from order.Position, limit int) ([]order.Order, order.Position, error) {
+func (s *Store) List(ctx context.Context, userID string, from order.Position, limit int) (_ []order.Order, _ order.Position, err error) {
+	defer func() { err = storeErr(err) }()
 	top := from
 	if from == 0 {
 		var err error
@@ -582,14 +591,16 @@ func (s *Store) resolve(ctx context.Context, e pageEntry) (order.Order, bool, er
 }
 
 // ClaimKey implements Repository.
-func (s *Store) ClaimKey(ctx context.Context, k order.KeyClaim) error {
+func (s *Store) ClaimKey(ctx context.Context, k order.KeyClaim) (err error) {
+	defer func() { err = storeErr(err) }()
 	return storeErr(s.keys.Insert(ctx, keyDoc{
 		ID: keyID(k.UserID, k.Key), OrderID: k.OrderID, RequestHash: k.RequestHash, CreatedAt: k.CreatedAt,
 	}))
 }
 
 // Key implements Repository.
-func (s *Store) Key(ctx context.Context, userID, key string) (order.KeyClaim, error) {
+func (s *Store) Key(ctx context.Context, userID, key string) (_ order.KeyClaim, err error) {
+	defer func() { err = storeErr(err) }()
 	var d keyDoc
 	if err := s.keys.Find(ctx, keyID(userID, key), &d); err != nil {
 		return order.KeyClaim{}, storeErr(err)
