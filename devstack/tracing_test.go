@@ -3,6 +3,7 @@ package devstack_test
 import (
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"go.opentelemetry.io/otel"
@@ -10,18 +11,24 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
+	"github.com/orderflow/orderflow/internal/objectid"
 	"github.com/orderflow/orderflow/internal/testenv"
 )
 
-// recordSpans makes every span of the process go to a recorder in memory,
-// for the rest of the test binary's life (other tests' spans land there
-// too: the checks pick their own trace).
-func recordSpans(t *testing.T) *tracetest.SpanRecorder {
-	t.Helper()
+// spans records every span of the test binary in memory (other tests'
+// spans land there too: the checks pick their own trace). It is installed
+// once: tracers taken from the global provider stay with the first one set.
+var spans = sync.OnceValue(func() *tracetest.SpanRecorder {
 	rec := tracetest.NewSpanRecorder()
 	otel.SetTracerProvider(sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec)))
 	otel.SetTextMapPropagator(propagation.TraceContext{})
 	return rec
+})
+
+// recordSpans returns the recorder of every span.
+func recordSpans(t *testing.T) *tracetest.SpanRecorder {
+	t.Helper()
+	return spans()
 }
 
 // traceOf returns the names of the ended spans of the trace that the
@@ -50,12 +57,13 @@ func traceOf(rec *tracetest.SpanRecorder, cid string) []string {
 func TestOneTraceCoversAnOrdersWholeFlow(t *testing.T) {
 	rec := recordSpans(t)
 	s := startSystem(t, true)
+	run := objectid.New() // the recorder outlives a test run: ids of this one
 
 	for _, tc := range []struct {
 		cid, product, order, payment string
 	}{
-		{"trace-paid", "1", "Success", "Paid"},
-		{"trace-declined", "2", "Failed", "Declined"},
+		{"trace-paid-" + run, "1", "Success", "Paid"},
+		{"trace-declined-" + run, "2", "Failed", "Declined"},
 	} {
 		id := s.createOrder("u1", tc.product, "X-Request-Id", tc.cid)
 		s.waitStatus(id, tc.order, tc.payment, settle)
@@ -70,7 +78,7 @@ func TestOneTraceCoversAnOrdersWholeFlow(t *testing.T) {
 	for _, svc := range []string{"gateway", "ordersvc", "paymentsvc"} {
 		found := false
 		for _, line := range strings.Split(s.logs.String(), "\n") {
-			if strings.Contains(line, "svc="+svc+" ") && strings.Contains(line, "correlation_id=trace-paid") && strings.Contains(line, "trace_id="+traceIDOf(rec, "trace-paid")) {
+			if strings.Contains(line, "svc="+svc+" ") && strings.Contains(line, "correlation_id=trace-paid-"+run) && strings.Contains(line, "trace_id="+traceIDOf(rec, "trace-paid-"+run)) {
 				found = true
 			}
 		}
@@ -82,16 +90,16 @@ func TestOneTraceCoversAnOrdersWholeFlow(t *testing.T) {
 	// A cancel's trace covers the refund.
 	id := s.createOrder("u1", "1")
 	s.waitStatus(id, "Success", "Paid", settle)
-	if r := s.do("PUT", "/orders", `{"orderId":"`+id+`","orderStatus":"Cancelled"}`, "X-Request-Id", "trace-refund"); r.status != 200 {
+	if r := s.do("PUT", "/orders", `{"orderId":"`+id+`","orderStatus":"Cancelled"}`, "X-Request-Id", "trace-refund-"+run); r.status != 200 {
 		t.Fatalf("cancel: %d %s", r.status, r.raw)
 	}
 	s.waitStatus(id, "Cancelled", "Refunded", settle)
 	want := []string{"PUT /orders", "ordersvc PATCH", "publish orders.cancelled", "handle orders.cancelled",
 		"publish payments.refunded", "handle payments.refunded"}
 	testenv.Eventually(t, settle, "the cancel's trace never covered the refund", func() bool {
-		return containsAll(traceOf(rec, "trace-refund"), want)
+		return containsAll(traceOf(rec, "trace-refund-"+run), want)
 	})
-	if names := traceOf(rec, "trace-refund"); !containsAll(names, want) {
+	if names := traceOf(rec, "trace-refund-"+run); !containsAll(names, want) {
 		t.Errorf("want %v in the trace, have %v", want, names)
 	}
 }
