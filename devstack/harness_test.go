@@ -1,13 +1,11 @@
 package devstack_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -31,7 +29,7 @@ type system struct {
 	redis    *devstack.RedisServer
 	mongo    *devstack.FerretDB
 	mongoURI string
-	logs     *syncBuffer
+	logs     *testenv.Log
 
 	gatewayURL string
 	orders     *inProcess
@@ -48,27 +46,10 @@ type inProcess struct {
 	done   chan error
 }
 
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // startSystem starts everything but paymentsvc when withPayments is false.
 func startSystem(t testing.TB, withPayments bool) *system {
 	t.Helper()
-	s := &system{t: t, redis: testenv.Redis(t), mongo: testenv.FerretDBServer(t), logs: &syncBuffer{}}
+	s := &system{t: t, redis: testenv.Redis(t), mongo: testenv.FerretDBServer(t), logs: &testenv.Log{}}
 	s.mongoURI = s.mongo.URI
 	t.Cleanup(func() {
 		if t.Failed() {

@@ -27,7 +27,7 @@ type binary struct {
 	path string
 	addr string
 	env  []string
-	logs *syncBuffer
+	logs *testenv.Log
 
 	mu     sync.Mutex
 	cmd    *exec.Cmd
@@ -109,7 +109,7 @@ func TestKillingAnyProcessOfTwoReplicasLosesNothing(t *testing.T) {
 	// compose and Kubernetes.
 	const redisPassword = "s3cret:/@"
 	redis, mongoURI := testenv.RedisWithPassword(t, redisPassword), testenv.FerretDB(t)
-	logs := &syncBuffer{}
+	logs := &testenv.Log{}
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("service logs:\n%s", logs)

@@ -13,7 +13,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -47,7 +46,7 @@ func startStack(t *testing.T, options ...func(*devstack.Config)) stack {
 	for _, o := range options {
 		o(&cfg)
 	}
-	logs := &syncBuffer{}
+	logs := &testenv.Log{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- devstack.Run(ctx, cfg, logs) }()
@@ -84,23 +83,6 @@ func ready(url string) bool {
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode == http.StatusOK && !strings.Contains(string(body), "failing")
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // chromium returns the path of Debian's chromium. Without it the test

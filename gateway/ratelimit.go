@@ -73,6 +73,9 @@ type RateLimiter struct {
 	mu      sync.Mutex
 	buckets *lru.Cache[string, *rate.Limiter]
 	now     func() time.Time
+	// policy is the RateLimit-Policy header: the burst, and the seconds
+	// it takes to come back in full.
+	policy string
 }
 
 // NewRateLimiter returns the RateLimiter of cfg, or nil when its rate is 0.
@@ -85,7 +88,10 @@ func NewRateLimiter(cfg RateLimitConfig) (*RateLimiter, error) {
 	}
 	trusted, _ := parsePrefixes(cfg.TrustedProxies)
 	buckets, _ := lru.New[string, *rate.Limiter](clientsKept)
-	return &RateLimiter{limit: rate.Limit(cfg.Rate), burst: cfg.Burst, trusted: trusted, buckets: buckets, now: time.Now}, nil
+	return &RateLimiter{
+		limit: rate.Limit(cfg.Rate), burst: cfg.Burst, trusted: trusted, buckets: buckets, now: time.Now,
+		policy: fmt.Sprintf(`"client";q=%d;w=%d`, cfg.Burst, int(math.Ceil(float64(cfg.Burst)/cfg.Rate))),
+	}, nil
 }
 
 // client names who made r: the signed-in user, else the address it came
@@ -155,12 +161,6 @@ func (l *RateLimiter) allow(client string) (ok bool, remaining int, wait time.Du
 	return true, int(math.Max(0, math.Floor(left))), time.Duration(float64(time.Second) / float64(l.limit))
 }
 
-// policy is the RateLimit-Policy header: the burst, and the seconds it
-// takes to come back in full.
-func (l *RateLimiter) policy() string {
-	return fmt.Sprintf(`"client";q=%d;w=%d`, l.burst, int(math.Ceil(float64(l.burst)/float64(l.limit))))
-}
-
 // limitRate answers 429 to a client past its limit, and tells every client
 // where it stands, in the RateLimit-Policy and RateLimit headers of the
 // IETF draft (draft-ietf-httpapi-ratelimit-headers). A nil RateLimiter
@@ -172,7 +172,7 @@ func limitRate(l *RateLimiter, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ok, remaining, wait := l.allow(l.client(r))
 		secs := int(math.Ceil(wait.Seconds()))
-		w.Header().Set("RateLimit-Policy", l.policy())
+		w.Header().Set("RateLimit-Policy", l.policy)
 		w.Header().Set("RateLimit", `"client";r=`+strconv.Itoa(remaining)+";t="+strconv.Itoa(secs))
 		if !ok {
 			httperr.Write(w, &httperr.Error{Status: http.StatusTooManyRequests, Code: "rate_limited", RetryAfter: max(secs, 1),
