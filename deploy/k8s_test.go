@@ -506,6 +506,7 @@ func checkEnvironment(t *testing.T, s *system) {
 		if !strings.Contains(c.Image, "/"+name+":") {
 			t.Errorf("%s runs image %s", name, c.Image)
 		}
+		checkGoMaxProcs(t, name, c)
 		// The credentials a service logs in with are the ones MongoDB
 		// created its user from, and the one Redis wants.
 		for v, src := range envs[name] {
@@ -525,6 +526,22 @@ func checkEnvironment(t *testing.T, s *system) {
 	redis, _ := s.container("redis")
 	if !slices.Contains(redis.Args, "$(REDIS_PASSWORD)") {
 		t.Errorf("redis does not require its password: %v", redis.Args)
+	}
+}
+
+// checkGoMaxProcs: a service runs as many threads of Go code as its CPU
+// limit in cores, rounded up: 1 in the 500m pods, where Go's own default,
+// never below 2, would be 2.
+func checkGoMaxProcs(t *testing.T, name string, c corev1.Container) {
+	t.Helper()
+	i := slices.IndexFunc(c.Env, func(e corev1.EnvVar) bool { return e.Name == "GOMAXPROCS" })
+	if i < 0 {
+		t.Errorf("%s does not set GOMAXPROCS", name)
+		return
+	}
+	ref := c.Env[i].ValueFrom
+	if ref == nil || ref.ResourceFieldRef == nil || ref.ResourceFieldRef.Resource != "limits.cpu" || ref.ResourceFieldRef.Divisor.String() != "1" {
+		t.Errorf("%s takes GOMAXPROCS from %+v, want its CPU limit in cores", name, c.Env[i])
 	}
 }
 

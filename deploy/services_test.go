@@ -32,7 +32,7 @@ type service struct {
 
 // goRuntimeEnv are variables every binary reads besides its flags': the Go
 // runtime's, and OpenTelemetry's (internal/telemetry).
-var goRuntimeEnv = map[string]bool{"GOMEMLIMIT": true, "OTEL_EXPORTER_OTLP_ENDPOINT": true}
+var goRuntimeEnv = map[string]bool{"GOMEMLIMIT": true, "GOMAXPROCS": true, "OTEL_EXPORTER_OTLP_ENDPOINT": true}
 
 func services(t *testing.T) map[string]service {
 	t.Helper()

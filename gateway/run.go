@@ -16,6 +16,7 @@ import (
 	"github.com/orderflow/orderflow/internal/httpserver"
 	"github.com/orderflow/orderflow/internal/process"
 	"github.com/orderflow/orderflow/internal/prommetrics"
+	"github.com/orderflow/orderflow/internal/telemetry"
 	"github.com/orderflow/orderflow/ordersvc/orderapi"
 	"github.com/orderflow/orderflow/transport/correlation/correlationhttp"
 	"github.com/orderflow/orderflow/transport/httperr"
@@ -75,7 +76,7 @@ func Run(ctx context.Context, cfg Config, logger log.Logger) error {
 	// at once: the default keeps two, and every other request would dial.
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.MaxIdleConns, transport.MaxIdleConnsPerHost = 0, 512
-	httpClient := &http.Client{Timeout: cfg.OrdersTimeout, Transport: otelhttp.NewTransport(transport)}
+	httpClient := &http.Client{Timeout: cfg.OrdersTimeout, Transport: telemetry.Transport(transport)}
 	orders, err := orderapi.NewHTTPClient(cfg.OrdersURL, httpClient, cfg.InternalToken)
 	if err != nil {
 		return err
@@ -122,7 +123,7 @@ func Run(ctx context.Context, cfg Config, logger log.Logger) error {
 		httpserver.AddServer(&g, httpserver.NewServer(correlationhttp.Middleware(metrics)), mln, cfg.ShutdownTimeout, logger)
 	}
 	// Each request of an order route starts (or continues) a trace.
-	traced := otelhttp.NewHandler(api, "gateway", otelhttp.WithFilter(func(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/orders") }))
+	traced := telemetry.Handler(api, "gateway", otelhttp.WithFilter(func(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/orders") }))
 	httpserver.AddServer(&g, httpserver.NewServer(traced), ln, cfg.ShutdownTimeout, logger)
 	return g.Run()
 }

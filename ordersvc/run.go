@@ -31,6 +31,7 @@ import (
 	"github.com/orderflow/orderflow/internal/httpserver"
 	"github.com/orderflow/orderflow/internal/process"
 	"github.com/orderflow/orderflow/internal/prommetrics"
+	"github.com/orderflow/orderflow/internal/telemetry"
 	"github.com/orderflow/orderflow/ordersvc/order"
 	"github.com/orderflow/orderflow/ordersvc/orderapi"
 	"github.com/orderflow/orderflow/ordersvc/orderevents"
@@ -158,7 +159,7 @@ func Run(ctx context.Context, cfg Config, logger log.Logger) error {
 		return err
 	}
 	// A call of the order API continues the gateway's trace.
-	traced := otelhttp.NewHandler(mux, "ordersvc", otelhttp.WithFilter(func(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/v1/") }),
+	traced := telemetry.Handler(mux, "ordersvc", otelhttp.WithFilter(func(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/v1/") }),
 		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return "ordersvc " + r.Method }))
 	httpserver.AddServer(&g, httpserver.NewServer(traced), ln, cfg.ShutdownTimeout, logger)
 	g.Add(func() error { return consumer.Run(ctx) }, func(error) {})

@@ -85,7 +85,10 @@ func startStack(bin, dir string) (*stack, error) {
 		{"gateway", "GATEWAY", []string{"GATEWAY_HTTP_ADDR=" + gateway, "GATEWAY_ORDERSVC_URL=http://" + orders, "GATEWAY_RATELIMIT_RATE=0"}, gateway},
 	} {
 		s.debug[svc.name] = "127.0.0.1:" + ports[5+i]
-		cmd, err := s.start(svc.name, append(svc.env, svc.prefix+"_DEBUG_ADDR="+s.debug[svc.name]))
+		// One thread of Go code per service, as the chart and compose run
+		// them (the chart's templates/_helpers.tpl says why).
+		env := append(svc.env, "GOMAXPROCS=1", svc.prefix+"_DEBUG_ADDR="+s.debug[svc.name])
+		cmd, err := s.start(svc.name, env)
 		if err != nil {
 			s.stop()
 			return nil, err

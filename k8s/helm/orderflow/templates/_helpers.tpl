@@ -111,6 +111,15 @@ spec:
               valueFrom:
                 resourceFieldRef:
                   resource: limits.memory
+            # and runs as many threads as the CPU limit, rounded up: 1 for a
+            # 500m pod. Go's own container-aware default is never below 2,
+            # and an idle second thread that keeps waking to look for work
+            # costs a small service a fifth of its CPU.
+            - name: GOMAXPROCS
+              valueFrom:
+                resourceFieldRef:
+                  resource: limits.cpu
+                  divisor: "1"
             {{- .env | nindent 12 }}
           envFrom:
             - configMapRef:
