@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -117,6 +118,35 @@ func Run(t *testing.T, newDB func(t *testing.T) docstore.Database) {
 			wg.Wait()
 			if wins.Load() != 1 || dups.Load() != 7 {
 				t.Errorf("round %d: want 1 winner and 7 duplicates, have %d and %d", round, wins.Load(), dups.Load())
+			}
+		}
+	})
+
+	t.Run("of concurrent inserts of many _ids each has its own answer", func(t *testing.T) {
+		c := newDB(t).Collection("things")
+		const n = 48
+		for i := 0; i < n; i += 2 { // every even _id is taken
+			if err := c.Insert(ctx, doc{ID: "m/" + strconv.Itoa(i), Name: "first", At: at}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() { errs[i] = c.Insert(ctx, doc{ID: "m/" + strconv.Itoa(i), Name: "second", N: i, At: at}) })
+		}
+		wg.Wait()
+		for i, err := range errs {
+			want, name := error(nil), "second"
+			if i%2 == 0 {
+				want, name = docstore.ErrDuplicate, "first"
+			}
+			if !errors.Is(err, want) {
+				t.Errorf("insert of m/%d: want %v, have %v", i, want, err)
+			}
+			var have doc
+			if err := c.Find(ctx, "m/"+strconv.Itoa(i), &have); err != nil || have.Name != name {
+				t.Errorf("m/%d: want the %s document, have %+v (%v)", i, name, have, err)
 			}
 		}
 	})
