@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -41,7 +42,7 @@ func newOrder(user string, createdAt time.Time) order.Order {
 	}
 }
 
-func newStore(t *testing.T, db docstore.Database) *orderstore.Store {
+func newStore(t testing.TB, db docstore.Database) *orderstore.Store {
 	t.Helper()
 	s, err := orderstore.NewStore(context.Background(), db)
 	if err != nil {
@@ -368,4 +369,24 @@ func mustOID(hex string) bson.ObjectID {
 		panic(err)
 	}
 	return id
+}
+
+// findCounter counts the documents read from any of its collections.
+type findCounter struct {
+	docstore.Database
+	finds atomic.Int64
+}
+
+func (d *findCounter) Collection(name string) docstore.Collection {
+	return countedCollection{d.Database.Collection(name), &d.finds}
+}
+
+type countedCollection struct {
+	docstore.Collection
+	finds *atomic.Int64
+}
+
+func (c countedCollection) Find(ctx context.Context, id, v any) error {
+	c.finds.Add(1)
+	return c.Collection.Find(ctx, id, v)
 }
