@@ -51,6 +51,9 @@ func (d *Database) CreateCollection(ctx context.Context, name string) error {
 
 // DropCollection implements docstore.Database.
 func (d *Database) DropCollection(ctx context.Context, name string) error {
+	d.mu.Lock()
+	delete(d.inserts, name) // an insert on its way finishes with the one it has
+	d.mu.Unlock()
 	return storeErr(d.db.Collection(name).Drop(ctx))
 }
 
