@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -167,9 +168,15 @@ func (in *inserts) send(batch []*pendingInsert) []error {
 	for i, p := range batch {
 		docs[i] = p.doc
 	}
-	// The command serves several callers: none of them may cancel it. It
-	// ends within the client's operation timeout.
+	// The command serves several callers: none of them may cancel it, and
+	// it runs until the last of their deadlines, or within the client's
+	// operation timeout when one of them has none.
 	ctx := context.WithoutCancel(batch[0].ctx)
+	if end, ok := lastDeadline(batch); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, end)
+		defer cancel()
+	}
 	_, err := in.c.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
 	errs := make([]error, len(batch))
 	var bulk mongo.BulkWriteException
@@ -187,6 +194,22 @@ func (in *inserts) send(batch []*pendingInsert) []error {
 		}
 	}
 	return errs
+}
+
+// lastDeadline returns the latest deadline of the batch's callers, and
+// false when one of them has none.
+func lastDeadline(batch []*pendingInsert) (time.Time, bool) {
+	var last time.Time
+	for _, p := range batch {
+		end, ok := p.ctx.Deadline()
+		if !ok {
+			return time.Time{}, false
+		}
+		if end.After(last) {
+			last = end
+		}
+	}
+	return last, true
 }
 
 // storeErr turns a driver error into one of package docstore's.
