@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/orderflow/orderflow/internal/docstore"
+	"github.com/orderflow/orderflow/internal/groupcommit"
 )
 
 // Outbox remembers, in the store, which orders await an answer from
@@ -34,9 +35,9 @@ import (
 // not swept a few seconds after they were due, so a dead replica's entries
 // are swept too.
 //
-// Writers batch: the entries scheduled while one batch is being written go
-// into the next, so under load the outbox costs a fraction of an insert
-// per order. Slots live in one collection per ten minutes, dropped once
+// Writers batch (package groupcommit): the entries scheduled while one
+// batch is being written go into the next, so under load the outbox costs
+// a fraction of an insert per order. Slots live in one collection per ten minutes, dropped once
 // every slot in it is swept and it is old, so the outbox stays small.
 type Outbox struct {
 	db      docstore.Database
@@ -44,11 +45,11 @@ type Outbox struct {
 	replica string
 	now     func() time.Time
 
-	mu       sync.Mutex
-	pending  []*scheduled
-	flushing bool
-	lanes    map[laneSlot]*laneState // what this process knows of lanes not yet swept
-	epochs   map[int64]bool          // collections known to exist
+	writes *groupcommit.Queue[scheduled] // of flush
+
+	mu     sync.Mutex
+	lanes  map[laneSlot]*laneState // what this process knows of lanes not yet swept
+	epochs map[int64]bool          // collections known to exist
 
 	// Sweeping state, of one sweeper at a time.
 	sweep    sync.Mutex
@@ -92,7 +93,6 @@ type laneState struct {
 type scheduled struct {
 	slot    int64
 	entries []order.OutboxEntry
-	done    chan error
 }
 
 // Documents of the wheel, in the collection of their slot's epoch.
@@ -161,6 +161,7 @@ func NewOutbox(db docstore.Database, replica string, lane int, opts ...OutboxOpt
 	for _, opt := range opts {
 		opt(o)
 	}
+	o.writes = groupcommit.New(0, o.flush)
 	return o
 }
 
@@ -175,55 +176,29 @@ func OutboxClock(now func() time.Time) OutboxOption {
 // Schedule stores the entries, due at at (or now, if that is sooner), and
 // returns once they are stored.
 func (o *Outbox) Schedule(ctx context.Context, at time.Time, entries ...order.OutboxEntry) error {
-	req := &scheduled{slot: max(at.Unix(), o.now().Unix()), entries: entries, done: make(chan error, 1)}
-	o.mu.Lock()
-	o.pending = append(o.pending, req)
-	lead := !o.flushing
-	o.flushing = true
-	o.mu.Unlock()
-	if lead {
-		o.flush()
-	}
-	select {
-	case err := <-req.done:
-		return storeErr(err)
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return storeErr(o.writes.Do(ctx, scheduled{slot: max(at.Unix(), o.now().Unix()), entries: entries}))
 }
 
-// flush writes what is pending, as one batch per slot, and hands what was
-// scheduled meanwhile to a new flush.
-func (o *Outbox) flush() {
-	o.mu.Lock()
-	reqs := o.pending
-	o.pending = nil
-	o.mu.Unlock()
-
+// flush writes what was scheduled together, as one batch per slot.
+func (o *Outbox) flush(reqs []groupcommit.Request[scheduled]) []error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	bySlot := map[int64][]*scheduled{}
-	for _, r := range reqs {
-		bySlot[r.slot] = append(bySlot[r.slot], r)
+	defer cancel()
+	bySlot := map[int64][]int{} // the indexes of reqs of each slot
+	for i, r := range reqs {
+		bySlot[r.Item.slot] = append(bySlot[r.Item.slot], i)
 	}
-	for slot, rs := range bySlot {
+	errs := make([]error, len(reqs))
+	for slot, is := range bySlot {
 		var entries []order.OutboxEntry
-		for _, r := range rs {
-			entries = append(entries, r.entries...)
+		for _, i := range is {
+			entries = append(entries, reqs[i].Item.entries...)
 		}
 		err := o.write(ctx, slot, entries)
-		for _, r := range rs {
-			r.done <- err
+		for _, i := range is {
+			errs[i] = err
 		}
 	}
-	cancel()
-
-	o.mu.Lock()
-	if len(o.pending) > 0 {
-		go o.flush()
-	} else {
-		o.flushing = false
-	}
-	o.mu.Unlock()
+	return errs
 }
 
 // write inserts a batch into this replica's lane of slot, or of a later

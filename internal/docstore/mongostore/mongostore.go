@@ -14,6 +14,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/orderflow/orderflow/internal/docstore"
+	"github.com/orderflow/orderflow/internal/groupcommit"
 )
 
 // Database is a docstore.Database on a MongoDB database.
@@ -21,24 +22,25 @@ type Database struct {
 	db *mongo.Database
 
 	mu      sync.Mutex
-	inserts map[string]*inserts // by collection name
+	inserts map[string]*groupcommit.Queue[any] // by collection name
 }
 
 // New returns the docstore.Database of db.
 func New(db *mongo.Database) *Database {
-	return &Database{db: db, inserts: map[string]*inserts{}}
+	return &Database{db: db, inserts: map[string]*groupcommit.Queue[any]{}}
 }
 
 // Collection implements docstore.Database.
 func (d *Database) Collection(name string) docstore.Collection {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	in, ok := d.inserts[name]
+	c := d.db.Collection(name)
+	q, ok := d.inserts[name]
 	if !ok {
-		in = &inserts{c: d.db.Collection(name)}
-		d.inserts[name] = in
+		q = groupcommit.New(maxInserts, func(reqs []groupcommit.Request[any]) []error { return insertMany(c, reqs) })
+		d.inserts[name] = q
 	}
-	return collection{c: in.c, inserts: in}
+	return collection{c: c, inserts: q}
 }
 
 // CreateCollection implements docstore.Database.
@@ -66,13 +68,13 @@ func (d *Database) CollectionNames(ctx context.Context) ([]string, error) {
 
 type collection struct {
 	c       *mongo.Collection
-	inserts *inserts
+	inserts *groupcommit.Queue[any] // of insertMany
 }
 
 // Insert writes doc together with the documents other goroutines insert
-// into the collection meanwhile (see inserts).
+// into the collection meanwhile.
 func (c collection) Insert(ctx context.Context, doc any) error {
-	return c.inserts.insert(ctx, doc)
+	return c.inserts.Do(ctx, doc)
 }
 
 // Find asks for exactly {_id: id}: the one filter FerretDB's SQLite backend
@@ -88,120 +90,63 @@ func (c collection) Find(ctx context.Context, id, v any) error {
 	return nil
 }
 
-// inserts writes the documents of concurrent Inserts into one collection
-// with one unordered insert command: while one command is on its way, the
-// documents that arrive wait for it and then go as the next one. Each
-// document gets its own answer, from the command's write error at its
-// index: MongoDB, and FerretDB, insert the others of a command when one
-// has a taken _id. So under load a store round trip serves several
-// requests, and with one request at a time nothing waits.
-type inserts struct {
-	c *mongo.Collection
-
-	mu      sync.Mutex
-	pending []*pendingInsert
-	busy    bool // a goroutine is writing; it takes what is pending next
-}
-
-type pendingInsert struct {
-	ctx  context.Context
-	doc  any
-	done chan error
-}
-
-// maxInserts bounds the documents of one command.
+// maxInserts bounds the documents of one insert command.
 const maxInserts = 64
 
-func (in *inserts) insert(ctx context.Context, doc any) error {
-	p := &pendingInsert{ctx: ctx, doc: doc, done: make(chan error, 1)}
-	in.mu.Lock()
-	in.pending = append(in.pending, p)
-	lead := !in.busy
-	in.busy = true
-	in.mu.Unlock()
-	if lead {
-		in.write()
-	}
-	select {
-	case err := <-p.done:
-		return err
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-// write sends what is pending, and hands what arrives meanwhile to another
-// goroutine, so that the caller's answer waits for its own command only.
-func (in *inserts) write() {
-	in.mu.Lock()
-	batch := in.pending[:min(len(in.pending), maxInserts)]
-	in.pending = in.pending[len(batch):]
-	in.mu.Unlock()
-
-	sent := batch[:0:0]
-	for _, p := range batch {
-		if err := p.ctx.Err(); err != nil { // its caller gave up: not written
-			p.done <- err
+// insertMany writes the documents of reqs into c with one unordered insert
+// command, and returns the answer for each: the command's write error at
+// its index, since MongoDB, and FerretDB, insert the others of a command
+// when one has a taken _id. A request whose caller gave up is not written.
+func insertMany(c *mongo.Collection, reqs []groupcommit.Request[any]) []error {
+	errs := make([]error, len(reqs))
+	var (
+		docs []any
+		sent []int // the index in reqs of each of docs
+		ctxs []context.Context
+	)
+	for i, r := range reqs {
+		if err := r.Ctx.Err(); err != nil {
+			errs[i] = err
 			continue
 		}
-		sent = append(sent, p)
+		docs, sent, ctxs = append(docs, r.Item), append(sent, i), append(ctxs, r.Ctx)
 	}
-	if len(sent) > 0 {
-		for i, err := range in.send(sent) {
-			sent[i].done <- err
-		}
-	}
-
-	in.mu.Lock()
-	more := len(in.pending) > 0
-	in.busy = more
-	in.mu.Unlock()
-	if more {
-		go in.write()
-	}
-}
-
-// send writes the documents of batch with one command, and returns the
-// answer for each.
-func (in *inserts) send(batch []*pendingInsert) []error {
-	docs := make([]any, len(batch))
-	for i, p := range batch {
-		docs[i] = p.doc
+	if len(docs) == 0 {
+		return errs
 	}
 	// The command serves several callers: none of them may cancel it, and
 	// it runs until the last of their deadlines, or within the client's
 	// operation timeout when one of them has none.
-	ctx := context.WithoutCancel(batch[0].ctx)
-	if end, ok := lastDeadline(batch); ok {
+	ctx := context.WithoutCancel(ctxs[0])
+	if end, ok := lastDeadline(ctxs); ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithDeadline(ctx, end)
 		defer cancel()
 	}
-	_, err := in.c.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
-	errs := make([]error, len(batch))
+	_, err := c.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
 	var bulk mongo.BulkWriteException
 	switch {
 	case err == nil:
 	case errors.As(err, &bulk) && bulk.WriteConcernError == nil && len(bulk.WriteErrors) > 0:
 		for _, we := range bulk.WriteErrors {
-			if we.Index >= 0 && we.Index < len(errs) {
-				errs[we.Index] = storeErr(mongo.WriteException{WriteErrors: []mongo.WriteError{we.WriteError}})
+			if we.Index >= 0 && we.Index < len(sent) {
+				errs[sent[we.Index]] = storeErr(mongo.WriteException{WriteErrors: []mongo.WriteError{we.WriteError}})
 			}
 		}
 	default:
-		for i := range errs {
+		for _, i := range sent {
 			errs[i] = storeErr(err)
 		}
 	}
 	return errs
 }
 
-// lastDeadline returns the latest deadline of the batch's callers, and
-// false when one of them has none.
-func lastDeadline(batch []*pendingInsert) (time.Time, bool) {
+// lastDeadline returns the latest of the contexts' deadlines, and false
+// when one of them has none.
+func lastDeadline(ctxs []context.Context) (time.Time, bool) {
 	var last time.Time
-	for _, p := range batch {
-		end, ok := p.ctx.Deadline()
+	for _, ctx := range ctxs {
+		end, ok := ctx.Deadline()
 		if !ok {
 			return time.Time{}, false
 		}

@@ -1,0 +1,67 @@
+package groupcommit_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/orderflow/orderflow/internal/groupcommit"
+	"github.com/orderflow/orderflow/internal/testenv"
+)
+
+// While a write is on its way, the requests that arrive go together as the
+// next, at most max of them, and each gets its own answer.
+func TestRequestsThatArriveDuringAWriteShareTheNext(t *testing.T) {
+	release := make(chan struct{})
+	var (
+		mu     sync.Mutex
+		groups [][]int
+	)
+	q := groupcommit.New(3, func(reqs []groupcommit.Request[int]) []error {
+		mu.Lock()
+		var items []int
+		for _, r := range reqs {
+			items = append(items, r.Item)
+		}
+		groups = append(groups, items)
+		first := len(groups) == 1
+		mu.Unlock()
+		if first {
+			<-release
+		}
+		errs := make([]error, len(reqs))
+		for i, r := range reqs {
+			if r.Item%2 == 1 {
+				errs[i] = fmt.Errorf("odd %d", r.Item)
+			}
+		}
+		return errs
+	})
+	ctx := context.Background()
+	errs := make([]error, 5)
+	var wg sync.WaitGroup
+	wg.Go(func() { errs[0] = q.Do(ctx, 0) })
+	testenv.Eventually(t, 5*time.Second, "the first write never began", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(groups) == 1
+	})
+	for i := 1; i < 5; i++ {
+		wg.Go(func() { errs[i] = q.Do(ctx, i) })
+	}
+	// The four wait for the first write; give them time to queue behind it.
+	testenv.Eventually(t, 5*time.Second, "the requests never queued", func() bool { return q.Pending() == 4 })
+	close(release)
+	wg.Wait()
+
+	if len(groups) != 3 || len(groups[0]) != 1 || len(groups[1]) != 3 || len(groups[2]) != 1 {
+		t.Errorf("want writes of 1, 3 and 1 requests, have %v", groups)
+	}
+	for i, err := range errs {
+		if want := i%2 == 1; (err != nil) != want || (want && err.Error() != fmt.Sprintf("odd %d", i)) {
+			t.Errorf("request %d: have %v", i, err)
+		}
+	}
+}
