@@ -2,11 +2,13 @@ package orderstore_test
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
+	"github.com/orderflow/orderflow/internal/docstore"
 	"github.com/orderflow/orderflow/internal/docstore/mongostore"
 	"github.com/orderflow/orderflow/internal/testenv"
 	"github.com/orderflow/orderflow/ordersvc/order"
@@ -46,4 +48,24 @@ func BenchmarkListFiftyPaidOrders(b *testing.B) {
 	if len(list) != 50 {
 		b.Fatalf("want 50 orders, have %d", len(list))
 	}
+}
+
+// findCounter counts the documents read from any of its collections.
+type findCounter struct {
+	docstore.Database
+	finds atomic.Int64
+}
+
+func (d *findCounter) Collection(name string) docstore.Collection {
+	return countedCollection{d.Database.Collection(name), &d.finds}
+}
+
+type countedCollection struct {
+	docstore.Collection
+	finds *atomic.Int64
+}
+
+func (c countedCollection) Find(ctx context.Context, id, v any) error {
+	c.finds.Add(1)
+	return c.Collection.Find(ctx, id, v)
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -369,24 +368,4 @@ func mustOID(hex string) bson.ObjectID {
 		panic(err)
 	}
 	return id
-}
-
-// findCounter counts the documents read from any of its collections.
-type findCounter struct {
-	docstore.Database
-	finds atomic.Int64
-}
-
-func (d *findCounter) Collection(name string) docstore.Collection {
-	return countedCollection{d.Database.Collection(name), &d.finds}
-}
-
-type countedCollection struct {
-	docstore.Collection
-	finds *atomic.Int64
-}
-
-func (c countedCollection) Find(ctx context.Context, id, v any) error {
-	c.finds.Add(1)
-	return c.Collection.Find(ctx, id, v)
 }
