@@ -58,7 +58,7 @@ build: ## build the service binaries into bin/
 fuzz: ## fuzz the create-order, token and cursor decoders, 30 s each
 	$(GO) test -run '^$$' -fuzz FuzzParseCreateOrder -fuzztime 30s ./gateway/
 	$(GO) test -run '^$$' -fuzz FuzzTokens -fuzztime 30s ./gateway/
-	$(GO) test -run '^$$' -fuzz FuzzDecodeCursor -fuzztime 30s ./ordersvc/order/
+	$(GO) test -run '^$$' -fuzz FuzzDecodeCursor -fuzztime 30s ./ordersvc/orderstore/
 
 # LOAD and BENCH pass flags: make load LOAD="-c 64 -d 1m -url http://host:7000".
 token: ## print a sign-in token for user SUB (default u1), signed with AUTH_HS256_SECRET, valid for TTL (default 1h)

@@ -20,6 +20,7 @@ import (
 	"github.com/orderflow/orderflow/gateway"
 	"github.com/orderflow/orderflow/internal/httpserver"
 	"github.com/orderflow/orderflow/internal/process"
+	"github.com/orderflow/orderflow/internal/redisserver"
 	"github.com/orderflow/orderflow/internal/startup"
 
 	"github.com/orderflow/orderflow/ordersvc"
@@ -97,13 +98,13 @@ func Run(ctx context.Context, cfg Config, stderr io.Writer) error {
 
 	redisURL := cfg.RedisURL
 	if redisURL == "" {
-		r, err := StartRedisServer(cfg.RedisAddr, "")
+		r, err := redisserver.Start(cfg.RedisAddr, "")
 		switch {
 		case err == nil:
 			defer r.Stop()
 			logger.Log("msg", "redis-server child process serving; watch events with: redis-cli -p "+port(r.Addr)+" monitor", "addr", r.Addr)
 			redisURL = "redis://" + r.Addr + "/0"
-		case err == ErrNoRedisServer:
+		case err == redisserver.ErrNotInstalled:
 			m, err := StartMiniredis(cfg.RedisAddr)
 			if err != nil {
 				return err

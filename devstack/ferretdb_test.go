@@ -53,7 +53,7 @@ func TestFerretDBLooksUpIDsInAnIndex(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(f.Stop)
-		return f, testenv.Mongo(t, f.URI).Database("orders")
+		return f, mongoClient(t, f.URI).Database("orders")
 	}
 	f, db := start()
 	ctx := context.Background()

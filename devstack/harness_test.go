@@ -13,7 +13,8 @@ import (
 
 	"github.com/orderflow/orderflow/devstack"
 	"github.com/orderflow/orderflow/gateway"
-	"github.com/orderflow/orderflow/ordersvc/order"
+	"github.com/orderflow/orderflow/internal/redisserver"
+	"github.com/orderflow/orderflow/ordersvc/orderstore"
 
 	"github.com/orderflow/orderflow/internal/process"
 	"github.com/orderflow/orderflow/internal/testenv"
@@ -26,7 +27,7 @@ import (
 // graphs on their own ports, each of which the test can stop and start.
 type system struct {
 	t        testing.TB
-	redis    *devstack.RedisServer
+	redis    *redisserver.Server
 	mongo    *devstack.FerretDB
 	mongoURI string
 	logs     *testenv.Log
@@ -49,7 +50,7 @@ type inProcess struct {
 // startSystem starts everything but paymentsvc when withPayments is false.
 func startSystem(t testing.TB, withPayments bool) *system {
 	t.Helper()
-	s := &system{t: t, redis: testenv.Redis(t), mongo: testenv.FerretDBServer(t), logs: &testenv.Log{}}
+	s := &system{t: t, redis: testenv.Redis(t), mongo: ferretDB(t), logs: &testenv.Log{}}
 	s.mongoURI = s.mongo.URI
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -61,7 +62,7 @@ func startSystem(t testing.TB, withPayments bool) *system {
 	ordersCfg, paymentsCfg, gatewayCfg := devstack.Defaults()
 	ordersCfg.HTTPAddr, ordersCfg.Mongo.URI, ordersCfg.Redis.URL = testenv.FreeAddr(t), s.mongoURI, redisURL
 	ordersCfg.RedeliverInterval = 50 * time.Millisecond
-	ordersCfg.Backoff = order.Backoff{Min: 200 * time.Millisecond, Max: time.Second}
+	ordersCfg.Backoff = orderstore.Backoff{Min: 200 * time.Millisecond, Max: time.Second}
 	paymentsCfg.HTTPAddr, paymentsCfg.Mongo.URI, paymentsCfg.Redis.URL = testenv.FreeAddr(t), s.mongoURI, redisURL
 	gatewayCfg.HTTPAddr, gatewayCfg.OrdersURL = testenv.FreeAddr(t), "http://"+ordersCfg.HTTPAddr
 	gatewayCfg.RateLimit.Rate = 0 // the tests' many users share one address

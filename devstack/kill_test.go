@@ -108,7 +108,7 @@ func TestKillingAnyProcessOfTwoReplicasLosesNothing(t *testing.T) {
 	// Redis wants a password, given apart from its URL as in docker
 	// compose and Kubernetes.
 	const redisPassword = "s3cret:/@"
-	redis, mongoURI := testenv.RedisWithPassword(t, redisPassword), testenv.FerretDB(t)
+	redis, mongoURI := testenv.RedisWithPassword(t, redisPassword), ferretDB(t).URI
 	logs := &testenv.Log{}
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -193,7 +193,7 @@ func TestKillingAnyProcessOfTwoReplicasLosesNothing(t *testing.T) {
 		func() { payments[0].kill(); payments[0].start() },
 		func() { orders[0].kill(); orders[0].start() },
 		func() { gateways[1].kill(); gateways[1].start() },
-		func() { redis.Kill(); _ = redis.Start() },
+		func() { redis.Kill(); _ = redis.Restart() },
 		func() { payments[1].kill(); orders[1].kill(); payments[1].start(); orders[1].start() },
 		func() { gateways[0].kill(); gateways[0].start() },
 		func() { orders[0].kill(); payments[0].kill(); orders[0].start(); payments[0].start() },
@@ -246,7 +246,7 @@ func TestKillingAnyProcessOfTwoReplicasLosesNothing(t *testing.T) {
 			killed[fmt.Sprintf("/%d", pid)] = true
 		}
 	}
-	cur, err := testenv.Mongo(t, mongoURI).Database("payments").Collection("payment_attempts").Find(ctx, bson.D{})
+	cur, err := mongoClient(t, mongoURI).Database("payments").Collection("payment_attempts").Find(ctx, bson.D{})
 	if err != nil {
 		t.Fatal(err)
 	}

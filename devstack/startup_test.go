@@ -95,7 +95,7 @@ func TestAServiceWaitsForAMongoDBThatIsStarting(t *testing.T) {
 
 func TestAServiceGivesUpWhenRedisStaysUnreachable(t *testing.T) {
 	t.Parallel()
-	uri := testenv.FerretDB(t)
+	uri := ferretDB(t).URI
 	dead := testenv.FreeAddr(t) // nothing listens there
 	cfg, _, _ := devstack.Defaults()
 	cfg.HTTPAddr, cfg.Mongo.URI, cfg.Redis.URL = testenv.FreeAddr(t), uri, "redis://"+dead+"/0"

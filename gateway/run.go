@@ -18,7 +18,7 @@ import (
 	"github.com/orderflow/orderflow/internal/prommetrics"
 	"github.com/orderflow/orderflow/internal/telemetry"
 	"github.com/orderflow/orderflow/ordersvc/orderapi"
-	"github.com/orderflow/orderflow/transport/correlation/correlationhttp"
+	"github.com/orderflow/orderflow/transport/correlationhttp"
 	"github.com/orderflow/orderflow/transport/httperr"
 )
 

@@ -21,8 +21,8 @@ import (
 	"github.com/orderflow/orderflow/ordersvc/order"
 	"github.com/orderflow/orderflow/ordersvc/orderapi"
 
-	"github.com/orderflow/orderflow/transport/correlation"
-	"github.com/orderflow/orderflow/transport/correlation/correlationhttp"
+	"github.com/orderflow/orderflow/internal/correlation"
+	"github.com/orderflow/orderflow/transport/correlationhttp"
 	"github.com/orderflow/orderflow/transport/httperr"
 )
 

@@ -24,8 +24,8 @@ import (
 // nopEvents publishes nothing, to nobody.
 type nopEvents struct{}
 
-func (nopEvents) OrderCreated(context.Context, order.Order) (int64, error)   { return 0, nil }
-func (nopEvents) OrderCancelled(context.Context, order.Order) (int64, error) { return 0, nil }
+func (nopEvents) OrderCreated(context.Context, order.Order) error   { return nil }
+func (nopEvents) OrderCancelled(context.Context, order.Order) error { return nil }
 
 // newGateway serves the gateway's real handler on top of a real ordersvc
 // HTTP API on an in-memory repository.
@@ -34,13 +34,11 @@ func newGateway(t *testing.T) *httptest.Server { return newGatewayWith(t, gatewa
 // newGatewayWith is newGateway with the options o (whose metrics default to
 // new ones, served at /metrics).
 func newGatewayWith(t *testing.T, o gateway.HandlerOptions) *httptest.Server {
-	db := docstore.NewMemory()
-	repo, err := orderstore.NewStore(context.Background(), db)
+	repo, err := orderstore.NewStore(context.Background(), docstore.NewMemory(), orderstore.Backoff{Min: time.Second, Max: time.Second}, log.NewNopLogger())
 	if err != nil {
 		t.Fatal(err)
 	}
-	outbox := orderstore.NewOutbox(db, "test", 0)
-	svc := order.NewService(repo, outbox, nopEvents{}, order.Backoff{Min: time.Second, Max: time.Second}, log.NewNopLogger())
+	svc := order.NewService(repo, nopEvents{}, log.NewNopLogger())
 	mux := http.NewServeMux()
 	orderapi.MakeHTTPHandler(mux, orderapi.MakeServerEndpoints(svc), log.NewNopLogger())
 	orders := httptest.NewServer(mux)

@@ -18,7 +18,6 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"math/rand/v2"
 	"net/http"
 	"strings"
 	"time"
@@ -53,7 +52,7 @@ type Config struct {
 	Mongo             mongostore.Config
 	Redis             pubsub.Config
 	RedeliverInterval time.Duration
-	Backoff           order.Backoff
+	Backoff           orderstore.Backoff
 	ClaimTTL          time.Duration
 	DebugAddr         string
 	ShutdownTimeout   time.Duration
@@ -111,19 +110,18 @@ func Run(ctx context.Context, cfg Config, logger log.Logger) error {
 	defer rdb.Close()
 
 	db := mongostore.New(mongoClient.Database(cfg.Mongo.Database))
-	repo, err := orderstore.NewStore(ctx, db)
+	store, err := orderstore.NewStore(ctx, db, cfg.Backoff, log.With(logger, "component", "outbox"))
 	if err != nil {
 		return err
 	}
-	outbox := orderstore.NewOutbox(db, process.ReplicaName(), rand.IntN(orderstore.OutboxLanes))
 	m := prommetrics.NewMetrics("ordersvc")
-	svc := order.NewService(repo, outbox, orderevents.NewPublisher(pubsub.NewPublisher(rdb)), cfg.Backoff, logger)
+	svc := order.NewService(store, orderevents.NewPublisher(pubsub.NewPublisher(rdb)), log.With(logger, "component", "orders"))
 	consumer := pubsub.NewConsumer(rdb, orderevents.MakeHandlers(orderapi.MakeEventEndpoints(svc)), log.With(logger, "component", "subscriber"),
 		pubsub.ClaimEvents("ordersvc", cfg.ClaimTTL),
 		pubsub.Instrument(m.Counter("messages_total", "Payment events received, by channel and result.", "channel", "result")))
 	redeliveries := m.Counter("redeliveries_total", "Order events published again because paymentsvc had not answered.")
 	redeliveries.Add(0) // on /metrics from the start
-	redeliverer := order.NewRedeliverer(outbox, svc, cfg.RedeliverInterval, redeliveries, log.With(logger, "component", "redeliverer"))
+	redeliverer := order.NewRedeliverer(store, svc, cfg.RedeliverInterval, redeliveries, log.With(logger, "component", "redeliverer"))
 
 	var api order.Service = svc
 	api = order.LoggingMiddleware(log.With(logger, "component", "api"))(api)

@@ -3,16 +3,20 @@
 // is taken fails. MongoDB and FerretDB both make that insert atomic, and
 // FerretDB's SQLite backend answers a lookup by _id from an index however
 // much a collection holds (see package devstack), so every race is settled
-// by an insert and no operation reads a document it does not name.
+// by an insert and no hot path reads a document it does not name.
 //
 // There is no update: state that changes is a sequence of documents, each
 // inserted once under a key that says what it is (an order's third change,
-// a payment's second attempt).
+// a payment's second attempt). A document that is no longer needed is
+// deleted by its _id. Due is the one query by another field: it serves a
+// collection kept small (an outbox, whose entries go once answered), which
+// FerretDB reads whole and MongoDB from an index.
 package docstore
 
 import (
 	"context"
 	"errors"
+	"time"
 )
 
 // Collection holds documents addressed by _id.
@@ -24,27 +28,32 @@ type Collection interface {
 	// Find decodes the document whose _id is id into v, or returns
 	// ErrNotFound.
 	Find(ctx context.Context, id, v any) error
+	// Delete deletes the document whose _id is id, if there is one.
+	Delete(ctx context.Context, id any) error
+	// Due decodes into results, a pointer to a slice, up to limit of the
+	// documents whose time field is at or before t, the earliest first.
+	Due(ctx context.Context, field string, t time.Time, limit int, results any) error
 }
 
 // Database is a set of collections.
 type Database interface {
 	// Collection returns the collection name; it need not exist yet.
 	Collection(name string) Collection
-	// CreateCollection creates the collection name, unless it exists.
-	CreateCollection(ctx context.Context, name string) error
-	// DropCollection deletes the collection name and its documents,
-	// unless it does not exist.
-	DropCollection(ctx context.Context, name string) error
-	// CollectionNames lists the collections.
-	CollectionNames(ctx context.Context) ([]string, error)
+	// CreateCollection creates the collection name, unless it exists, with
+	// an index on each of fields besides _id's (for Due).
+	CreateCollection(ctx context.Context, name string, fields ...string) error
 }
 
 // Errors of a Database.
 var (
 	ErrNotFound  = errors.New("no document has this _id")
 	ErrDuplicate = errors.New("a document has this _id already")
-	// ErrUnavailable wraps failures to reach the store.
+	// ErrUnavailable wraps failures to reach the store: the same request
+	// may succeed later.
 	ErrUnavailable = errors.New("store unavailable")
+	// ErrRejected wraps a store's refusal of a document (too large, say):
+	// the same request will be refused again.
+	ErrRejected = errors.New("store refused the document")
 )
 
 // Exists reports whether c holds a document whose _id is id.

@@ -1,13 +1,15 @@
-// Package testenv starts the real servers integration tests run against: a
-// private redis-server on a free port and an embedded FerretDB in a
-// temporary folder. Where redis-server is missing, tests skip with a message
-// that says how to install it, except under CI, where they fail.
+// Package testenv is what tests share: a private redis-server on a free
+// port, which a test may kill and start again, polling with a deadline, a
+// clock tests move on, and a log to show when a test fails. Where
+// redis-server is missing, tests skip with a message that says how to
+// install it, except under CI, where they fail.
+//
+// It links no MongoDB-protocol server: the tests that need the embedded
+// FerretDB live in package devstack, which starts it.
 package testenv
 
 import (
 	"bytes"
-	"context"
-	"log/slog"
 	"net"
 	"os"
 	"strconv"
@@ -16,25 +18,23 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
-	"github.com/orderflow/orderflow/devstack"
+	"github.com/orderflow/orderflow/internal/redisserver"
 )
 
 // Redis starts a private redis-server for the test and returns it; the test
-// may Kill and Start it again.
-func Redis(t testing.TB) *devstack.RedisServer {
+// may Kill and Restart it.
+func Redis(t testing.TB) *redisserver.Server {
 	t.Helper()
 	return RedisWithPassword(t, "")
 }
 
 // RedisWithPassword is Redis requiring password of its clients.
-func RedisWithPassword(t testing.TB, password string) *devstack.RedisServer {
+func RedisWithPassword(t testing.TB, password string) *redisserver.Server {
 	t.Helper()
 	skipShort(t)
-	s, err := devstack.StartRedisServer("127.0.0.1:0", password)
-	if err == devstack.ErrNoRedisServer {
+	s, err := redisserver.Start("127.0.0.1:0", password)
+	if err == redisserver.ErrNotInstalled {
 		if os.Getenv("CI") != "" {
 			t.Fatalf("%v: CI must provide it", err)
 		}
@@ -48,37 +48,9 @@ func RedisWithPassword(t testing.TB, password string) *devstack.RedisServer {
 }
 
 // RedisClient returns a client of s, closed when the test ends.
-func RedisClient(t testing.TB, s *devstack.RedisServer) *redis.Client {
+func RedisClient(t testing.TB, s *redisserver.Server) *redis.Client {
 	c := redis.NewClient(&redis.Options{Addr: s.Addr, Password: s.Password})
 	t.Cleanup(func() { c.Close() })
-	return c
-}
-
-// FerretDB starts an embedded FerretDB with its files in a temporary folder
-// and returns its MongoDB URI.
-func FerretDB(t testing.TB) string { return FerretDBServer(t).URI }
-
-// FerretDBServer starts an embedded FerretDB with its files in a temporary
-// folder; the test may stop it.
-func FerretDBServer(t testing.TB) *devstack.FerretDB {
-	t.Helper()
-	skipShort(t)
-	f, err := devstack.StartFerretDB("127.0.0.1:0", t.TempDir(), slog.LevelError+4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(f.Stop)
-	return f
-}
-
-// Mongo returns a client of the MongoDB at uri, disconnected when the test ends.
-func Mongo(t testing.TB, uri string) *mongo.Client {
-	t.Helper()
-	c, err := mongo.Connect(options.Client().ApplyURI(uri).SetTimeout(10 * time.Second))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Disconnect(context.Background()) })
 	return c
 }
 

@@ -6,7 +6,8 @@ import (
 
 	"github.com/go-kit/log"
 
-	"github.com/orderflow/orderflow/transport/correlation"
+	"github.com/orderflow/orderflow/internal/correlation"
+	"github.com/orderflow/orderflow/internal/telemetry"
 )
 
 // Middleware decorates a Service.
@@ -25,7 +26,7 @@ type loggingMiddleware struct {
 }
 
 func (mw *loggingMiddleware) log(ctx context.Context, begin time.Time, method, orderID string, err error) {
-	mw.logger.Log("method", method, "order_id", orderID, "correlation_id", correlation.FromContext(ctx), "took", time.Since(begin), "err", err)
+	mw.logger.Log(append([]any{"method", method, "order_id", orderID, "correlation_id", correlation.FromContext(ctx), "took", time.Since(begin), "err", err}, telemetry.LogKeys(ctx)...)...)
 }
 
 func (mw *loggingMiddleware) CreateOrder(ctx context.Context, n NewOrder) (o Order, replayed bool, err error) {

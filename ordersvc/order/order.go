@@ -55,7 +55,8 @@ type Order struct {
 	RequestHash    string
 
 	// Version counts the changes since the order was created: the order
-	// as created is version 0, and each change the next version.
+	// as created is version 0, and each transition below returns the next
+	// version, or the order at its version when it changes nothing.
 	Version int
 }
 
@@ -77,6 +78,15 @@ func (o Order) Final() bool {
 		return o.PaymentStatus == Refunded || o.PaymentStatus == Declined
 	}
 	return false
+}
+
+// Awaits returns what the order awaits from paymentsvc: Pending (the
+// outcome of its payment), Refunding (its refund), or "" (nothing).
+func (o Order) Awaits() PaymentStatus {
+	if o.PaymentStatus == Pending || o.PaymentStatus == Refunding {
+		return o.PaymentStatus
+	}
+	return ""
 }
 
 // Answered reports whether the order no longer awaits what it awaited while
@@ -152,13 +162,13 @@ type PaymentOutcome struct {
 	CorrelationID string
 }
 
-// ApplyPayment returns the order after its payment outcome arrived, and
-// whether that changed anything: only a Pending payment takes an outcome, so
-// duplicate and stale events change nothing. A cancelled order whose payment
-// comes back Paid is refunded.
-func (o Order) ApplyPayment(p PaymentOutcome, now time.Time) (Order, bool) {
+// ApplyPayment returns the order after its payment outcome arrived: only a
+// Pending payment takes an outcome, so duplicate and stale events change
+// nothing (the order comes back at its Version). A cancelled order whose
+// payment comes back Paid is refunded.
+func (o Order) ApplyPayment(p PaymentOutcome, now time.Time) Order {
 	if o.PaymentStatus != Pending {
-		return o, false
+		return o
 	}
 	o.PaymentID, o.UpdatedAt, o.Version = p.PaymentID, now, o.Version+1
 	switch {
@@ -171,15 +181,15 @@ func (o Order) ApplyPayment(p PaymentOutcome, now time.Time) (Order, bool) {
 	default:
 		o.Status, o.PaymentStatus, o.DeclineReason = Failed, Declined, p.Reason
 	}
-	return o, true
+	return o
 }
 
-// ApplyRefund returns the order after paymentsvc reported its refund, and
-// whether that changed anything.
-func (o Order) ApplyRefund(now time.Time) (Order, bool) {
+// ApplyRefund returns the order after paymentsvc reported its refund; a
+// refund not awaited changes nothing.
+func (o Order) ApplyRefund(now time.Time) Order {
 	if o.PaymentStatus != Refunding {
-		return o, false
+		return o
 	}
 	o.PaymentStatus, o.UpdatedAt, o.Version = Refunded, now, o.Version+1
-	return o, true
+	return o
 }

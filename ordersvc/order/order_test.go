@@ -73,71 +73,39 @@ func TestApplyPayment(t *testing.T) {
 		{State{Cancelled, Refunded}, true, State{Cancelled, Refunded}, false},
 	} {
 		o := Order{Status: tc.from.Status, PaymentStatus: tc.from.PaymentStatus}
-		have, changed := o.ApplyPayment(PaymentOutcome{Paid: tc.paid, Reason: "r"}, time.Now())
-		if have.State() != tc.want || changed != tc.wantChanged {
-			t.Errorf("%v + paid=%v: want %v (changed %v), have %v (%v)", tc.from, tc.paid, tc.want, tc.wantChanged, have.State(), changed)
+		have := o.ApplyPayment(PaymentOutcome{Paid: tc.paid, Reason: "r"}, time.Now())
+		if changed := have.Version != o.Version; have.State() != tc.want || changed != tc.wantChanged {
+			t.Errorf("%v + paid=%v: want %v (changed %v), have %v at version %d", tc.from, tc.paid, tc.want, tc.wantChanged, have.State(), have.Version)
 		}
 	}
 }
 
 func TestApplyRefund(t *testing.T) {
 	o := Order{Status: Cancelled, PaymentStatus: Refunding}
-	have, changed := o.ApplyRefund(time.Now())
-	if !changed || have.PaymentStatus != Refunded {
-		t.Errorf("want Refunded, have %s (changed %v)", have.PaymentStatus, changed)
+	have := o.ApplyRefund(time.Now())
+	if have.Version != 1 || have.PaymentStatus != Refunded {
+		t.Errorf("want Refunded at version 1, have %s at %d", have.PaymentStatus, have.Version)
 	}
-	if _, changed := have.ApplyRefund(time.Now()); changed {
+	if again := have.ApplyRefund(time.Now()); again != have {
 		t.Error("a second refund event changed the order")
 	}
 }
 
-func TestBackoffDoublesUpToItsCap(t *testing.T) {
-	b := Backoff{Min: time.Second, Max: 10 * time.Second}
-	want := []time.Duration{1, 2, 4, 8, 10, 10}
-	for n, w := range want {
-		if have := b.Delay(n); have != w*time.Second {
-			t.Errorf("delay %d: want %v, have %v", n, w*time.Second, have)
+func TestAnOrderAwaitsPaymentsvcWhilePendingOrRefunding(t *testing.T) {
+	for _, tc := range []struct {
+		state State
+		want  PaymentStatus
+	}{
+		{State{Processing, Pending}, Pending},
+		{State{Cancelled, Pending}, Pending},
+		{State{Cancelled, Refunding}, Refunding},
+		{State{Success, Paid}, ""},
+		{State{Failed, Declined}, ""},
+		{State{Cancelled, Refunded}, ""},
+	} {
+		o := Order{Status: tc.state.Status, PaymentStatus: tc.state.PaymentStatus}
+		if have := o.Awaits(); have != tc.want {
+			t.Errorf("%v: want it to await %q, have %q", tc.state, tc.want, have)
 		}
 	}
-	if have := b.Delay(1000); have != b.Max {
-		t.Errorf("delay 1000: want %v, have %v", b.Max, have)
-	}
-}
-
-func TestCursorRoundTrips(t *testing.T) {
-	for _, p := range []Position{1, 49, 1 << 40} {
-		have, err := DecodeCursor("u1", EncodeCursor("u1", p))
-		if err != nil || have != p {
-			t.Errorf("want %v, have %v (%v)", p, have, err)
-		}
-	}
-	for _, bad := range []string{"!!", "bm9wZQ", EncodeCursor("u1", 0), EncodeCursor("u1", -3), "bjAx", "bjE"} {
-		if _, err := DecodeCursor("u1", bad); !errors.Is(err, ErrInvalidCursor) {
-			t.Errorf("%q: want ErrInvalidCursor, have %v", bad, err)
-		}
-	}
-}
-
-func TestACursorContinuesOnlyTheListOfItsUser(t *testing.T) {
-	c := EncodeCursor("u1", 10)
-	if _, err := DecodeCursor("u2", c); !errors.Is(err, ErrInvalidCursor) {
-		t.Errorf("u1's cursor on u2's list: want ErrInvalidCursor, have %v", err)
-	}
-}
-
-// FuzzDecodeCursor checks that any text either is refused or is a cursor
-// of the user that encodes back to itself.
-func FuzzDecodeCursor(f *testing.F) {
-	for _, seed := range []string{"", EncodeCursor("u1", 1), EncodeCursor("u1", 1<<40), "bjAx", "!!", EncodeCursor("u2", 7)} {
-		f.Add("u1", seed)
-	}
-	f.Fuzz(func(t *testing.T, user, c string) {
-		p, err := DecodeCursor(user, c)
-		switch {
-		case err != nil && !errors.Is(err, ErrInvalidCursor):
-			t.Fatalf("want ErrInvalidCursor, have %v", err)
-		case err == nil && c != "" && (p < 1 || EncodeCursor(user, p) != c):
-			t.Fatalf("accepted %q as position %d of %q", c, p, user)
-		}
-	})
 }

@@ -13,7 +13,7 @@ import (
 // nobody was subscribed for, so the stored order, not the message, drives
 // the flow.
 type Redeliverer struct {
-	outbox       Sweeper
+	outbox       Outbox
 	svc          *Orders
 	interval     time.Duration
 	redeliveries metrics.Counter
@@ -21,8 +21,8 @@ type Redeliverer struct {
 }
 
 // NewRedeliverer returns a Redeliverer that sweeps every interval and
-// counts the events it publishes again in redeliveries.
-func NewRedeliverer(outbox Sweeper, svc *Orders, interval time.Duration, redeliveries metrics.Counter, logger log.Logger) *Redeliverer {
+// counts the announcements it makes again in redeliveries.
+func NewRedeliverer(outbox Outbox, svc *Orders, interval time.Duration, redeliveries metrics.Counter, logger log.Logger) *Redeliverer {
 	return &Redeliverer{outbox: outbox, svc: svc, interval: interval, redeliveries: redeliveries, logger: logger}
 }
 
@@ -50,13 +50,11 @@ func (r *Redeliverer) Run(ctx context.Context) error {
 	}
 }
 
-// RedeliverDue sweeps what is due now.
+// RedeliverDue announces again every order whose outbox entry is due now.
 func (r *Redeliverer) RedeliverDue(ctx context.Context) error {
-	return r.outbox.Sweep(ctx, func(ctx context.Context, e OutboxEntry) (OutboxEntry, time.Time, bool, error) {
-		d, err := r.svc.Redeliver(ctx, e)
-		if d.Republished {
-			r.redeliveries.Add(1)
-		}
-		return d.Next, d.At, d.Keep, err
+	return r.outbox.Sweep(ctx, func(ctx context.Context, o Order, attempt int) error {
+		r.svc.Redeliver(ctx, o, attempt)
+		r.redeliveries.Add(1)
+		return nil
 	})
 }

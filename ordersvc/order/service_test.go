@@ -3,7 +3,6 @@ package order_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -12,7 +11,6 @@ import (
 	"github.com/go-kit/log"
 
 	"github.com/orderflow/orderflow/internal/docstore"
-	"github.com/orderflow/orderflow/internal/docstore/mongostore"
 	"github.com/orderflow/orderflow/internal/objectid"
 	"github.com/orderflow/orderflow/internal/testenv"
 	"github.com/orderflow/orderflow/ordersvc/order"
@@ -27,22 +25,22 @@ type recorder struct {
 	fail      bool
 }
 
-func (r *recorder) OrderCreated(_ context.Context, o order.Order) (int64, error) {
+func (r *recorder) OrderCreated(_ context.Context, o order.Order) error {
 	return r.record(&r.created, o)
 }
 
-func (r *recorder) OrderCancelled(_ context.Context, o order.Order) (int64, error) {
+func (r *recorder) OrderCancelled(_ context.Context, o order.Order) error {
 	return r.record(&r.cancelled, o)
 }
 
-func (r *recorder) record(list *[]string, o order.Order) (int64, error) {
+func (r *recorder) record(list *[]string, o order.Order) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.fail {
-		return 0, errors.New("redis down")
+		return errors.New("redis down")
 	}
 	*list = append(*list, o.ID)
-	return 1, nil
+	return nil
 }
 
 func (r *recorder) setFail(fail bool) {
@@ -57,25 +55,21 @@ func (r *recorder) counts() (created, cancelled int) {
 	return len(r.created), len(r.cancelled)
 }
 
-var backoff = order.Backoff{Min: time.Second, Max: 4 * time.Second}
+var backoff = orderstore.Backoff{Min: time.Second, Max: 4 * time.Second}
 
-// replica is one ordersvc process: its store, outbox and service, on a
-// database it may share with other replicas, with time from c.
+// replica is one ordersvc process: its store and service, on a database it
+// may share with other replicas, with time from c.
 type replica struct {
 	repo        *orderstore.Store
-	outbox      *orderstore.Outbox
 	svc         *order.Orders
 	redeliverer *order.Redeliverer
 }
 
-func newReplica(t *testing.T, db docstore.Database, events order.Events, c *testenv.Clock, lane int) replica {
+func newReplica(t *testing.T, db docstore.Database, events order.Events, c *testenv.Clock) replica {
 	t.Helper()
-	r := replica{repo: newStore(t, db), outbox: newOutbox(db, lane, c)}
-	r.svc = order.NewService(r.repo, r.outbox, events, backoff, log.NewNopLogger(), order.WithClock(c.Now))
-	r.redeliverer = order.NewRedeliverer(r.outbox, r.svc, time.Millisecond, discard.NewCounter(), log.NewNopLogger())
-	if err := r.redeliverer.RedeliverDue(context.Background()); err != nil { // as at start
-		t.Fatal(err)
-	}
+	r := replica{repo: newStore(t, db, c)}
+	r.svc = order.NewService(r.repo, events, log.NewNopLogger(), order.WithClock(c.Now))
+	r.redeliverer = order.NewRedeliverer(r.repo, r.svc, time.Millisecond, discard.NewCounter(), log.NewNopLogger())
 	return r
 }
 
@@ -98,7 +92,7 @@ var keyboard = order.NewOrder{UserID: "u1", ProductID: "1", ProductName: "Keyboa
 func TestCreateOrderStoresAndAnnouncesIt(t *testing.T) {
 	ctx := context.Background()
 	events := &recorder{}
-	r := newReplica(t, docstore.NewMemory(), events, testenv.NewClock(slot0), 0)
+	r := newReplica(t, docstore.NewMemory(), events, testenv.NewClock(slot0))
 	o, replayed, err := r.svc.CreateOrder(ctx, keyboard)
 	if err != nil || replayed {
 		t.Fatalf("want a new order, have replayed=%v err=%v", replayed, err)
@@ -117,13 +111,13 @@ func TestCreateOrderStoresAndAnnouncesIt(t *testing.T) {
 func TestAnOrderWhoseAnnouncementFailedIsAnnouncedAgainUntilPaid(t *testing.T) {
 	ctx := context.Background()
 	c, events := testenv.NewClock(slot0), &recorder{fail: true}
-	r := newReplica(t, docstore.NewMemory(), events, c, 0)
+	r := newReplica(t, docstore.NewMemory(), events, c)
 	o, _, err := r.svc.CreateOrder(ctx, keyboard)
 	if err != nil {
 		t.Fatalf("the order is stored, so the client gets it: have %v", err)
 	}
 	events.setFail(false)
-	sweepUntil(t, c, slot0.Add(backoff.Min+2*time.Second), r)
+	sweepUntil(t, c, slot0.Add(backoff.Min), r)
 	if created, _ := events.counts(); created != 1 || events.created[0] != o.ID {
 		t.Fatalf("want %s announced again once, have %v", o.ID, events.created)
 	}
@@ -131,7 +125,7 @@ func TestAnOrderWhoseAnnouncementFailedIsAnnouncedAgainUntilPaid(t *testing.T) {
 	if created, _ := events.counts(); created < 2 {
 		t.Fatalf("unanswered, it is announced again: have %d announcements", created)
 	}
-	if err := r.svc.ApplyPayment(ctx, order.PaymentOutcome{OrderID: o.ID, PaymentID: "p1", Paid: true}); err != nil {
+	if _, err := r.svc.ApplyPayment(ctx, order.PaymentOutcome{OrderID: o.ID, PaymentID: "p1", Paid: true}); err != nil {
 		t.Fatal(err)
 	}
 	before, _ := events.counts()
@@ -149,7 +143,7 @@ type storedCheck struct {
 	unstored []string
 }
 
-func (e *storedCheck) OrderCreated(ctx context.Context, o order.Order) (int64, error) {
+func (e *storedCheck) OrderCreated(ctx context.Context, o order.Order) error {
 	if _, err := e.repo.Get(ctx, o.ID); err != nil {
 		e.mu.Lock()
 		e.unstored = append(e.unstored, o.ID)
@@ -161,7 +155,7 @@ func (e *storedCheck) OrderCreated(ctx context.Context, o order.Order) (int64, e
 // failingCreate is a repository whose orders cannot be stored.
 type failingCreate struct{ order.Repository }
 
-func (failingCreate) Create(context.Context, order.Order, func(context.Context) error) error {
+func (failingCreate) Create(context.Context, order.Order, order.OutboxEntry) error {
 	return order.ErrUnavailable
 }
 
@@ -170,9 +164,9 @@ func (failingCreate) Create(context.Context, order.Order, func(context.Context) 
 func TestAnOrderIsAnnouncedOnlyOnceStored(t *testing.T) {
 	ctx := context.Background()
 	db, c := docstore.NewMemory(), testenv.NewClock(slot0)
-	repo := newStore(t, db)
+	repo := newStore(t, db, c)
 	events := &storedCheck{repo: repo}
-	svc := order.NewService(repo, newOutbox(db, 0, c), events, backoff, log.NewNopLogger(), order.WithClock(c.Now))
+	svc := order.NewService(repo, events, log.NewNopLogger(), order.WithClock(c.Now))
 	if _, _, err := svc.CreateOrder(ctx, keyboard); err != nil {
 		t.Fatal(err)
 	}
@@ -181,7 +175,7 @@ func TestAnOrderIsAnnouncedOnlyOnceStored(t *testing.T) {
 	}
 
 	failing := &recorder{}
-	svc = order.NewService(failingCreate{repo}, newOutbox(db, 0, c), failing, backoff, log.NewNopLogger(), order.WithClock(c.Now))
+	svc = order.NewService(failingCreate{repo}, failing, log.NewNopLogger(), order.WithClock(c.Now))
 	if _, _, err := svc.CreateOrder(ctx, keyboard); !errors.Is(err, order.ErrUnavailable) {
 		t.Fatalf("want ErrUnavailable, have %v", err)
 	}
@@ -190,33 +184,22 @@ func TestAnOrderIsAnnouncedOnlyOnceStored(t *testing.T) {
 	}
 }
 
-// Once paymentsvc answered, the order's outbox entry goes: sweeps far later
-// find nothing of it.
-func TestAnAnsweredOrderLeavesTheOutbox(t *testing.T) {
+// Once paymentsvc answered, the order is announced no more, however long
+// the outbox is swept.
+func TestAnAnsweredOrderIsAnnouncedNoMore(t *testing.T) {
 	ctx := context.Background()
 	c, events := testenv.NewClock(slot0), &recorder{}
-	r := newReplica(t, docstore.NewMemory(), events, c, 0)
+	r := newReplica(t, docstore.NewMemory(), events, c)
 	o, _, err := r.svc.CreateOrder(ctx, keyboard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := r.svc.ApplyPayment(ctx, order.PaymentOutcome{OrderID: o.ID, PaymentID: "p1", Paid: true}); err != nil {
+	if _, err := r.svc.ApplyPayment(ctx, order.PaymentOutcome{OrderID: o.ID, PaymentID: "p1", Paid: true}); err != nil {
 		t.Fatal(err)
 	}
-	sweepUntil(t, c, slot0.Add(backoff.Min+2*time.Second), r) // its first redelivery was due: it goes
-	var due []string
-	for c.Now().Before(slot0.Add(2 * time.Minute)) {
-		c.Set(c.Now().Add(time.Second))
-		err := r.outbox.Sweep(ctx, func(_ context.Context, e order.OutboxEntry) (order.OutboxEntry, time.Time, bool, error) {
-			due = append(due, e.OrderID)
-			return e, time.Time{}, false, nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	if len(due) != 0 {
-		t.Errorf("the outbox still held %v after the payment was applied", due)
+	sweepUntil(t, c, slot0.Add(2*time.Minute), r)
+	if created, _ := events.counts(); created != 1 {
+		t.Errorf("want the one announcement of its creation, have %d", created)
 	}
 }
 
@@ -224,28 +207,32 @@ func TestAnOrderOfAReplicaThatDiedIsAnnouncedByAnother(t *testing.T) {
 	ctx := context.Background()
 	db, c := docstore.NewMemory(), testenv.NewClock(slot0)
 	deadEvents, liveEvents := &recorder{fail: true}, &recorder{}
-	dead := newReplica(t, db, deadEvents, c, 0)
-	live := newReplica(t, db, liveEvents, c, 1)
+	dead := newReplica(t, db, deadEvents, c)
+	live := newReplica(t, db, liveEvents, c)
 	o, _, err := dead.svc.CreateOrder(ctx, keyboard) // announced to nobody, then the replica dies
 	if err != nil {
 		t.Fatal(err)
 	}
-	sweepUntil(t, c, slot0.Add(backoff.Min+time.Second+orderstore.TakeoverAfter+time.Second), live)
+	sweepUntil(t, c, slot0.Add(backoff.Min), live) // its first sweep after the entry came due
 	if created, _ := liveEvents.counts(); created != 1 || liveEvents.created[0] != o.ID {
 		t.Errorf("want %s announced by the live replica, have %v", o.ID, liveEvents.created)
+	}
+	sweepUntil(t, c, slot0.Add(backoff.Min+backoff.Delay(1)), live)
+	if created, _ := liveEvents.counts(); created != 2 {
+		t.Errorf("unanswered, it is announced again: want 2 announcements, have %v", liveEvents.created)
 	}
 }
 
 func TestIdempotencyKey(t *testing.T) {
 	ctx := context.Background()
-	r := newReplica(t, docstore.NewMemory(), &recorder{}, testenv.NewClock(slot0), 0)
+	r := newReplica(t, docstore.NewMemory(), &recorder{}, testenv.NewClock(slot0))
 	n := keyboard
 	n.IdempotencyKey = "retry-1"
 	first, _, err := r.svc.CreateOrder(ctx, n)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := r.svc.ApplyPayment(ctx, order.PaymentOutcome{OrderID: first.ID, PaymentID: "p1", Paid: true}); err != nil {
+	if _, err := r.svc.ApplyPayment(ctx, order.PaymentOutcome{OrderID: first.ID, PaymentID: "p1", Paid: true}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -273,11 +260,11 @@ func TestIdempotencyKey(t *testing.T) {
 func TestARetryCompletesAnOrderWhoseRequestDied(t *testing.T) {
 	ctx := context.Background()
 	db, events := docstore.NewMemory(), &recorder{}
-	r := newReplica(t, db, events, testenv.NewClock(slot0), 0)
+	r := newReplica(t, db, events, testenv.NewClock(slot0))
 	n := keyboard
 	n.IdempotencyKey = "died"
 	orphan := order.Order{ID: objectid.New()}
-	if err := r.repo.ClaimKey(ctx, order.KeyClaim{UserID: "u1", Key: "died", OrderID: orphan.ID, RequestHash: order.RequestHash(n), CreatedAt: slot0}); err != nil {
+	if _, err := r.repo.ClaimKey(ctx, order.KeyClaim{UserID: "u1", Key: "died", OrderID: orphan.ID, RequestHash: order.RequestHash(n), CreatedAt: slot0}); err != nil {
 		t.Fatal(err)
 	}
 	o, replayed, err := r.svc.CreateOrder(ctx, n)
@@ -298,17 +285,17 @@ func TestARetryCompletesAnOrderWhoseRequestDied(t *testing.T) {
 
 func TestPaymentEventsAreIdempotent(t *testing.T) {
 	ctx := context.Background()
-	r := newReplica(t, docstore.NewMemory(), &recorder{}, testenv.NewClock(slot0), 0)
+	r := newReplica(t, docstore.NewMemory(), &recorder{}, testenv.NewClock(slot0))
 	o, _, _ := r.svc.CreateOrder(ctx, keyboard)
 
 	paid := order.PaymentOutcome{OrderID: o.ID, PaymentID: "p1", Paid: true}
 	for range 3 {
-		if err := r.svc.ApplyPayment(ctx, paid); err != nil {
+		if _, err := r.svc.ApplyPayment(ctx, paid); err != nil {
 			t.Fatal(err)
 		}
 	}
 	stale := order.PaymentOutcome{OrderID: o.ID, PaymentID: "p2", Paid: false, Reason: "late"}
-	if err := r.svc.ApplyPayment(ctx, stale); err != nil {
+	if _, err := r.svc.ApplyPayment(ctx, stale); err != nil {
 		t.Fatal(err)
 	}
 	have, _ := r.repo.Get(ctx, o.ID)
@@ -320,12 +307,12 @@ func TestPaymentEventsAreIdempotent(t *testing.T) {
 func TestCancelledPendingOrderPaidLaterIsRefunded(t *testing.T) {
 	ctx := context.Background()
 	c, events := testenv.NewClock(slot0), &recorder{}
-	r := newReplica(t, docstore.NewMemory(), events, c, 0)
+	r := newReplica(t, docstore.NewMemory(), events, c)
 	o, _, _ := r.svc.CreateOrder(ctx, keyboard)
 	if _, err := r.svc.SetStatus(ctx, o.ID, order.Cancelled); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.svc.ApplyPayment(ctx, order.PaymentOutcome{OrderID: o.ID, PaymentID: "p1", Paid: true}); err != nil {
+	if _, err := r.svc.ApplyPayment(ctx, order.PaymentOutcome{OrderID: o.ID, PaymentID: "p1", Paid: true}); err != nil {
 		t.Fatal(err)
 	}
 	have, _ := r.repo.Get(ctx, o.ID)
@@ -340,7 +327,7 @@ func TestCancelledPendingOrderPaidLaterIsRefunded(t *testing.T) {
 	if _, cancelled := events.counts(); cancelled < 2 {
 		t.Errorf("want the refund asked for again, have %d orders.cancelled", cancelled)
 	}
-	if err := r.svc.ApplyRefund(ctx, o.ID, ""); err != nil {
+	if _, err := r.svc.ApplyRefund(ctx, o.ID); err != nil {
 		t.Fatal(err)
 	}
 	have, _ = r.repo.Get(ctx, o.ID)
@@ -361,8 +348,8 @@ func TestACancelRacingThePaymentOnAnotherReplicaHolds(t *testing.T) {
 	ctx := context.Background()
 	for round := range 20 {
 		db, c := docstore.NewMemory(), testenv.NewClock(slot0)
-		a := newReplica(t, db, &recorder{}, c, 0)
-		b := newReplica(t, db, &recorder{}, c, 1)
+		a := newReplica(t, db, &recorder{}, c)
+		b := newReplica(t, db, &recorder{}, c)
 		o, _, err := a.svc.CreateOrder(ctx, keyboard)
 		if err != nil {
 			t.Fatal(err)
@@ -379,12 +366,12 @@ func TestACancelRacingThePaymentOnAnotherReplicaHolds(t *testing.T) {
 			}
 		})
 		wg.Go(func() {
-			if err := b.svc.ApplyPayment(ctx, order.PaymentOutcome{OrderID: o.ID, PaymentID: "p1", Paid: true}); err != nil {
+			if _, err := b.svc.ApplyPayment(ctx, order.PaymentOutcome{OrderID: o.ID, PaymentID: "p1", Paid: true}); err != nil {
 				t.Error(err)
 			}
 		})
 		wg.Wait()
-		have, _ := newStore(t, db).Get(ctx, o.ID)
+		have, _ := newStore(t, db, c).Get(ctx, o.ID)
 		if cancel.Status != order.Cancelled || have.Status != order.Cancelled || have.PaymentStatus != order.Refunding {
 			t.Fatalf("round %d: the cancel answered %s/%s; want the order Cancelled/Refunding, have %s/%s",
 				round, cancel.Status, cancel.PaymentStatus, have.Status, have.PaymentStatus)
@@ -394,9 +381,8 @@ func TestACancelRacingThePaymentOnAnotherReplicaHolds(t *testing.T) {
 
 func TestConcurrentRequestsWithOneKeyMakeOneOrderAcrossReplicas(t *testing.T) {
 	ctx := context.Background()
-	db := mongostore.New(testenv.Mongo(t, testenv.FerretDB(t)).Database("orders"))
-	c := testenv.NewClock(time.Now().UTC())
-	replicas := []replica{newReplica(t, db, &recorder{}, c, 0), newReplica(t, db, &recorder{}, c, 1)}
+	db, c := docstore.NewMemory(), testenv.NewClock(time.Now().UTC())
+	replicas := []replica{newReplica(t, db, &recorder{}, c), newReplica(t, db, &recorder{}, c)}
 	n := keyboard
 	n.IdempotencyKey = "double-click"
 	ids := make(chan string, 8)
@@ -424,18 +410,42 @@ func TestConcurrentRequestsWithOneKeyMakeOneOrderAcrossReplicas(t *testing.T) {
 	}
 }
 
-// slot0 is a time on a slot boundary of the outbox.
+// slot0 is when the tests' orders are made.
 var slot0 = time.Unix(1_800_000_000, 0).UTC()
 
-func newStore(t *testing.T, db docstore.Database) *orderstore.Store {
+func newStore(t *testing.T, db docstore.Database, c *testenv.Clock) *orderstore.Store {
 	t.Helper()
-	s, err := orderstore.NewStore(context.Background(), db)
+	s, err := orderstore.NewStore(context.Background(), db, backoff, log.NewNopLogger(), orderstore.WithClock(c.Now))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return s
 }
 
-func newOutbox(db docstore.Database, lane int, c *testenv.Clock) *orderstore.Outbox {
-	return orderstore.NewOutbox(db, fmt.Sprintf("replica-%d", lane), lane, orderstore.OutboxClock(c.Now))
+// keyed is a repository whose Idempotency-Key claims name an order that
+// is stored, to Create, and not found, to Get: a store not itself.
+type keyed struct {
+	order.Repository
+	claimed string
+}
+
+func (k keyed) ClaimKey(_ context.Context, c order.KeyClaim) (order.KeyClaim, error) {
+	c.OrderID = k.claimed
+	return c, nil
+}
+func (keyed) Create(context.Context, order.Order, order.OutboxEntry) error { return order.ErrDuplicate }
+func (keyed) Get(context.Context, string) (order.Order, error) {
+	return order.Order{}, order.ErrNotFound
+}
+
+// A POST that cannot settle what its key names is a store to retry, never
+// "the order changed while it was being updated", which a POST cannot meet.
+func TestAKeyWhoseOrderCannotBeSettledIsAStoreToRetry(t *testing.T) {
+	svc := order.NewService(keyed{claimed: objectid.New()}, &recorder{}, log.NewNopLogger())
+	n := keyboard
+	n.IdempotencyKey = "k"
+	_, _, err := svc.CreateOrder(context.Background(), n)
+	if !errors.Is(err, order.ErrUnavailable) || errors.Is(err, order.ErrConflict) {
+		t.Errorf("want ErrUnavailable, not ErrConflict; have %v", err)
+	}
 }

@@ -18,7 +18,7 @@ import (
 	"github.com/sony/gobreaker"
 
 	"github.com/orderflow/orderflow/ordersvc/order"
-	"github.com/orderflow/orderflow/transport/correlation/correlationhttp"
+	"github.com/orderflow/orderflow/transport/correlationhttp"
 	"github.com/orderflow/orderflow/transport/httperr"
 )
 

@@ -178,11 +178,12 @@ type ApplyRefundRequest struct {
 func MakeEventEndpoints(s order.PaymentEvents) EventEndpoints {
 	return EventEndpoints{
 		ApplyPaymentEndpoint: func(ctx context.Context, request any) (any, error) {
-			return nil, s.ApplyPayment(ctx, request.(order.PaymentOutcome))
+			_, err := s.ApplyPayment(ctx, request.(order.PaymentOutcome))
+			return nil, err
 		},
 		ApplyRefundEndpoint: func(ctx context.Context, request any) (any, error) {
-			r := request.(ApplyRefundRequest)
-			return nil, s.ApplyRefund(ctx, r.OrderID, r.CorrelationID)
+			_, err := s.ApplyRefund(ctx, request.(ApplyRefundRequest).OrderID)
+			return nil, err
 		},
 	}
 }

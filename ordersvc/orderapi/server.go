@@ -10,7 +10,7 @@ import (
 	"github.com/go-kit/log"
 
 	"github.com/orderflow/orderflow/ordersvc/order"
-	"github.com/orderflow/orderflow/transport/correlation/correlationhttp"
+	"github.com/orderflow/orderflow/transport/correlationhttp"
 	"github.com/orderflow/orderflow/transport/httperr"
 )
 

@@ -23,20 +23,22 @@ func NewPublisher(pub *pubsub.Publisher) Publisher {
 }
 
 // OrderCreated implements order.Events.
-func (p Publisher) OrderCreated(ctx context.Context, o order.Order) (int64, error) {
-	return p.pub.Publish(ctx, event.ChannelOrderCreated, event.OrderCreated{
+func (p Publisher) OrderCreated(ctx context.Context, o order.Order) error {
+	_, err := p.pub.Publish(ctx, event.ChannelOrderCreated, event.OrderCreated{
 		Meta:      event.NewMeta(event.TypeOrderCreated, o.ID, o.CorrelationID).WithTrace(telemetry.TraceParent(ctx)),
 		UserID:    o.UserID,
 		ProductID: o.ProductID,
 		Money:     event.Money{Amount: int64(o.Amount), Currency: order.Currency},
 	})
+	return err
 }
 
 // OrderCancelled implements order.Events.
-func (p Publisher) OrderCancelled(ctx context.Context, o order.Order) (int64, error) {
-	return p.pub.Publish(ctx, event.ChannelOrderCancelled, event.OrderCancelled{
+func (p Publisher) OrderCancelled(ctx context.Context, o order.Order) error {
+	_, err := p.pub.Publish(ctx, event.ChannelOrderCancelled, event.OrderCancelled{
 		Meta:   event.NewMeta(event.TypeOrderCancelled, o.ID, o.CorrelationID).WithTrace(telemetry.TraceParent(ctx)),
 		UserID: o.UserID,
 		Money:  event.Money{Amount: int64(o.Amount), Currency: order.Currency},
 	})
+	return err
 }

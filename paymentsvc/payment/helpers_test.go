@@ -57,18 +57,18 @@ type outbox struct {
 	refunded  []payment.Payment
 }
 
-func (o *outbox) PaymentProcessed(_ context.Context, p payment.Payment) (int64, error) {
+func (o *outbox) PaymentProcessed(_ context.Context, p payment.Payment) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.processed = append(o.processed, p)
-	return 1, nil
+	return nil
 }
 
-func (o *outbox) PaymentRefunded(_ context.Context, p payment.Payment) (int64, error) {
+func (o *outbox) PaymentRefunded(_ context.Context, p payment.Payment) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.refunded = append(o.refunded, p)
-	return 1, nil
+	return nil
 }
 
 // newMemoryRepo returns the Store on a database in memory.

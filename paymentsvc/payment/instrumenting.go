@@ -35,12 +35,12 @@ func (mw *instrumentingMiddleware) observe(method string, begin time.Time, err e
 	mw.latency.With(lvs...).Observe(time.Since(begin).Seconds())
 }
 
-func (mw *instrumentingMiddleware) Charge(ctx context.Context, r ChargeRequest) (err error) {
+func (mw *instrumentingMiddleware) Charge(ctx context.Context, r ChargeRequest) (p Payment, err error) {
 	defer func(begin time.Time) { mw.observe("Charge", begin, err) }(time.Now())
 	return mw.next.Charge(ctx, r)
 }
 
-func (mw *instrumentingMiddleware) Refund(ctx context.Context, r RefundRequest) (err error) {
+func (mw *instrumentingMiddleware) Refund(ctx context.Context, r RefundRequest) (p Payment, err error) {
 	defer func(begin time.Time) { mw.observe("Refund", begin, err) }(time.Now())
 	return mw.next.Refund(ctx, r)
 }

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/go-kit/log"
+
+	"github.com/orderflow/orderflow/internal/telemetry"
 )
 
 // Middleware decorates a Service.
@@ -21,16 +23,16 @@ type loggingMiddleware struct {
 	logger log.Logger
 }
 
-func (mw *loggingMiddleware) log(method, orderID, correlationID string, begin time.Time, err error) {
-	mw.logger.Log("method", method, "order_id", orderID, "correlation_id", correlationID, "took", time.Since(begin), "err", err)
+func (mw *loggingMiddleware) log(ctx context.Context, method, orderID, correlationID string, begin time.Time, err error) {
+	mw.logger.Log(append([]any{"method", method, "order_id", orderID, "correlation_id", correlationID, "took", time.Since(begin), "err", err}, telemetry.LogKeys(ctx)...)...)
 }
 
-func (mw *loggingMiddleware) Charge(ctx context.Context, r ChargeRequest) (err error) {
-	defer func(begin time.Time) { mw.log("Charge", r.OrderID, r.CorrelationID, begin, err) }(time.Now())
+func (mw *loggingMiddleware) Charge(ctx context.Context, r ChargeRequest) (p Payment, err error) {
+	defer func(begin time.Time) { mw.log(ctx, "Charge", r.OrderID, r.CorrelationID, begin, err) }(time.Now())
 	return mw.next.Charge(ctx, r)
 }
 
-func (mw *loggingMiddleware) Refund(ctx context.Context, r RefundRequest) (err error) {
-	defer func(begin time.Time) { mw.log("Refund", r.OrderID, r.CorrelationID, begin, err) }(time.Now())
+func (mw *loggingMiddleware) Refund(ctx context.Context, r RefundRequest) (p Payment, err error) {
+	defer func(begin time.Time) { mw.log(ctx, "Refund", r.OrderID, r.CorrelationID, begin, err) }(time.Now())
 	return mw.next.Refund(ctx, r)
 }

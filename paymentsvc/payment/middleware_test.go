@@ -19,8 +19,12 @@ import (
 // stubService answers every call with err.
 type stubService struct{ err error }
 
-func (s stubService) Charge(context.Context, payment.ChargeRequest) error { return s.err }
-func (s stubService) Refund(context.Context, payment.RefundRequest) error { return s.err }
+func (s stubService) Charge(context.Context, payment.ChargeRequest) (payment.Payment, error) {
+	return payment.Payment{}, s.err
+}
+func (s stubService) Refund(context.Context, payment.RefundRequest) (payment.Payment, error) {
+	return payment.Payment{}, s.err
+}
 
 func TestTheLoggingMiddlewareLogsEachCallWithItsOrderAndError(t *testing.T) {
 	var lines [][]any
@@ -28,8 +32,8 @@ func TestTheLoggingMiddlewareLogsEachCallWithItsOrderAndError(t *testing.T) {
 	failure := errors.New("store unavailable")
 	ctx := context.Background()
 
-	_ = payment.LoggingMiddleware(logger)(stubService{}).Charge(ctx, payment.ChargeRequest{OrderID: "o1", CorrelationID: "c1"})
-	_ = payment.LoggingMiddleware(logger)(stubService{err: failure}).Refund(ctx, payment.RefundRequest{OrderID: "o2", CorrelationID: "c2"})
+	_, _ = payment.LoggingMiddleware(logger)(stubService{}).Charge(ctx, payment.ChargeRequest{OrderID: "o1", CorrelationID: "c1"})
+	_, _ = payment.LoggingMiddleware(logger)(stubService{err: failure}).Refund(ctx, payment.RefundRequest{OrderID: "o2", CorrelationID: "c2"})
 
 	if len(lines) != 2 {
 		t.Fatalf("want one line per call, have %v", lines)
@@ -64,10 +68,10 @@ func TestTheInstrumentingMiddlewareCountsCallsByMethodAndError(t *testing.T) {
 
 	ctx := context.Background()
 	ok, failing := mw(stubService{}), mw(stubService{err: payment.ErrBusy})
-	_ = ok.Charge(ctx, payment.ChargeRequest{})
-	_ = ok.Charge(ctx, payment.ChargeRequest{})
-	_ = failing.Charge(ctx, payment.ChargeRequest{})
-	_ = failing.Refund(ctx, payment.RefundRequest{})
+	_, _ = ok.Charge(ctx, payment.ChargeRequest{})
+	_, _ = ok.Charge(ctx, payment.ChargeRequest{})
+	_, _ = failing.Charge(ctx, payment.ChargeRequest{})
+	_, _ = failing.Refund(ctx, payment.RefundRequest{})
 
 	for lvs, want := range map[string]float64{
 		"method=Charge,error=false": 2,

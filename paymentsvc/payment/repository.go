@@ -60,3 +60,7 @@ var (
 // request is left to that replica: ordersvc asks again until it hears the
 // outcome.
 var ErrBusy = errors.New("another replica is working on this payment")
+
+// ErrNothingToRefund means a refund was asked for a payment that was
+// declined: such a request can never be served.
+var ErrNothingToRefund = errors.New("nothing to refund")

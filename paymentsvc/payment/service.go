@@ -10,18 +10,18 @@ import (
 
 	"github.com/orderflow/orderflow/internal/keyedlock"
 	"github.com/orderflow/orderflow/internal/objectid"
-	"github.com/orderflow/orderflow/internal/telemetry"
 )
 
 // Service charges orders and refunds cancelled ones. Handling is idempotent
 // per order: a repeated request republishes the recorded outcome.
 type Service interface {
-	// Charge charges an order unless it was charged before, and publishes
-	// the outcome either way.
-	Charge(ctx context.Context, r ChargeRequest) error
+	// Charge charges an order unless it was charged before, and tells
+	// ordersvc the outcome either way. It returns the order's payment.
+	Charge(ctx context.Context, r ChargeRequest) (Payment, error)
 	// Refund refunds the payment of a cancelled order unless it was
-	// refunded before, and publishes the refund either way.
-	Refund(ctx context.Context, r RefundRequest) error
+	// refunded before, and tells ordersvc either way. It returns the
+	// refunded payment.
+	Refund(ctx context.Context, r RefundRequest) (Payment, error)
 }
 
 // Clock tells the current time.
@@ -71,9 +71,9 @@ const retryPause = 200 * time.Millisecond
 func (s *service) now() time.Time { return s.clock().UTC().Truncate(time.Millisecond) }
 
 // Charge implements Service.
-func (s *service) Charge(ctx context.Context, r ChargeRequest) error {
+func (s *service) Charge(ctx context.Context, r ChargeRequest) (Payment, error) {
 	defer s.locks.Lock(r.OrderID)()
-	logger := log.With(s.logger, append([]any{"order_id", r.OrderID, "correlation_id", r.CorrelationID}, telemetry.LogKeys(ctx)...)...)
+	logger := log.With(s.logger, "order_id", r.OrderID, "correlation_id", r.CorrelationID)
 	recorded := func(ctx context.Context) (Payment, bool, error) {
 		p, err := s.repo.Payment(ctx, r.OrderID)
 		if errors.Is(err, ErrNotFound) {
@@ -83,14 +83,14 @@ func (s *service) Charge(ctx context.Context, r ChargeRequest) error {
 	}
 	a, p, err := s.claim(ctx, logger, r.OrderID, ChargeWork, recorded)
 	if err != nil {
-		return err
+		return Payment{}, err
 	}
 	if a.N > 0 {
 		callCtx, cancel := s.withinLease(ctx, a)
 		paid, reason, err := s.charger.Charge(callCtx, r)
 		cancel()
 		if err != nil {
-			return fmt.Errorf("charge: %w", err)
+			return Payment{}, fmt.Errorf("charge: %w", err)
 		}
 		p = Payment{
 			ID: objectid.New(), OrderID: r.OrderID, UserID: r.UserID, ProductID: r.ProductID,
@@ -105,35 +105,25 @@ func (s *service) Charge(ctx context.Context, r ChargeRequest) error {
 			p, _, err = recorded(ctx)
 		}
 		if err != nil {
-			return err
+			return Payment{}, err
 		}
-		logger = log.With(logger, "msg", "payment recorded", "product_id", r.ProductID, "amount_sen", r.Amount, "attempt", a.N)
-	} else {
-		logger = log.With(logger, "msg", "payment already recorded; its outcome published again")
 	}
-
-	n, err := s.events.PaymentProcessed(ctx, p)
-	kv := []any{"payment_id", p.ID, "payment_status", p.Status}
-	if p.Reason != "" {
-		kv = append(kv, "reason", p.Reason)
+	if err := s.events.PaymentProcessed(ctx, p); err != nil {
+		return p, fmt.Errorf("tell the outcome: %w", err)
 	}
-	logPublished(logger, err, append(kv, "channel", "payments.processed", "receivers", n)...)
-	if err != nil {
-		return fmt.Errorf("publish outcome: %w", err)
-	}
-	return nil
+	return p, nil
 }
 
 // Refund implements Service.
-func (s *service) Refund(ctx context.Context, r RefundRequest) error {
+func (s *service) Refund(ctx context.Context, r RefundRequest) (Payment, error) {
 	defer s.locks.Lock(r.OrderID)()
-	logger := log.With(s.logger, append([]any{"order_id", r.OrderID, "correlation_id", r.CorrelationID}, telemetry.LogKeys(ctx)...)...)
+	logger := log.With(s.logger, "order_id", r.OrderID, "correlation_id", r.CorrelationID)
 	p, err := s.repo.Payment(ctx, r.OrderID)
 	if err != nil {
-		return err
+		return Payment{}, err
 	}
 	if p.Status == Declined {
-		return fmt.Errorf("payment %s was declined: nothing to refund", p.ID)
+		return p, fmt.Errorf("%w: payment %s was declined", ErrNothingToRefund, p.ID)
 	}
 	refunded := func(ctx context.Context) (Payment, bool, error) {
 		p, err := s.repo.Payment(ctx, r.OrderID)
@@ -143,7 +133,7 @@ func (s *service) Refund(ctx context.Context, r RefundRequest) error {
 	if p.Status != Refunded {
 		var done Payment
 		if a, done, err = s.claim(ctx, logger, r.OrderID, RefundWork, refunded); err != nil {
-			return err
+			return Payment{}, err
 		}
 		if a.N == 0 { // refunded meanwhile
 			p = done
@@ -154,37 +144,24 @@ func (s *service) Refund(ctx context.Context, r RefundRequest) error {
 		err := s.charger.Refund(callCtx, p)
 		cancel()
 		if err != nil {
-			return fmt.Errorf("refund: %w", err)
+			return Payment{}, fmt.Errorf("refund: %w", err)
 		}
 		at := s.now()
 		err = s.keep(ctx, logger, a, func(ctx context.Context) error { return s.repo.RecordRefund(ctx, r.OrderID, r.CorrelationID, at) })
 		if err != nil && !errors.Is(err, ErrDuplicate) {
-			return err
+			return Payment{}, err
 		}
 		p.Status, p.RefundedAt = Refunded, at
-		logger = log.With(logger, "msg", "payment refunded", "attempt", a.N)
-	} else {
-		logger = log.With(logger, "msg", "payment already refunded; the refund published again")
 	}
 	// The refund is the cancel's doing: its event carries the cancel's
 	// request id, not the create's.
 	if r.CorrelationID != "" {
 		p.CorrelationID = r.CorrelationID
 	}
-	n, err := s.events.PaymentRefunded(ctx, p)
-	logPublished(logger, err, "payment_id", p.ID, "channel", "payments.refunded", "receivers", n)
-	if err != nil {
-		return fmt.Errorf("publish refund: %w", err)
+	if err := s.events.PaymentRefunded(ctx, p); err != nil {
+		return p, fmt.Errorf("tell the refund: %w", err)
 	}
-	return nil
-}
-
-// logPublished logs keyvals, and err when the publish failed.
-func logPublished(logger log.Logger, err error, keyvals ...any) {
-	if err != nil {
-		keyvals = append(keyvals, "err", err)
-	}
-	logger.Log(keyvals...)
+	return p, nil
 }
 
 // claim claims the next attempt at work on the order for this replica. It

@@ -39,9 +39,10 @@ type ChargeRequest struct {
 	Charge payment.ChargeRequest
 }
 
-// ChargeResponse is how a charge ended.
+// ChargeResponse is how a charge ended: the order's payment.
 type ChargeResponse struct {
-	Err error
+	Payment payment.Payment
+	Err     error
 }
 
 // Failed implements endpoint.Failer.
@@ -52,9 +53,10 @@ type RefundRequest struct {
 	Refund payment.RefundRequest
 }
 
-// RefundResponse is how a refund ended.
+// RefundResponse is how a refund ended: the refunded payment.
 type RefundResponse struct {
-	Err error
+	Payment payment.Payment
+	Err     error
 }
 
 // Failed implements endpoint.Failer.
@@ -68,7 +70,8 @@ func MakeChargeEndpoint(s payment.Service) endpoint.Endpoint {
 		if !ok {
 			return nil, fmt.Errorf("charge endpoint: request of type %T, want paymentapi.ChargeRequest", request)
 		}
-		return ChargeResponse{Err: s.Charge(ctx, req.Charge)}, nil
+		p, err := s.Charge(ctx, req.Charge)
+		return ChargeResponse{Payment: p, Err: err}, nil
 	}
 }
 
@@ -80,32 +83,27 @@ func MakeRefundEndpoint(s payment.Service) endpoint.Endpoint {
 		if !ok {
 			return nil, fmt.Errorf("refund endpoint: request of type %T, want paymentapi.RefundRequest", request)
 		}
-		return RefundResponse{Err: s.Refund(ctx, req.Refund)}, nil
+		p, err := s.Refund(ctx, req.Refund)
+		return RefundResponse{Payment: p, Err: err}, nil
 	}
 }
 
 // Charge implements payment.Service by calling the endpoint.
-func (e Endpoints) Charge(ctx context.Context, r payment.ChargeRequest) error {
+func (e Endpoints) Charge(ctx context.Context, r payment.ChargeRequest) (payment.Payment, error) {
 	resp, err := e.ChargeEndpoint(ctx, ChargeRequest{Charge: r})
 	if err != nil {
-		return err
+		return payment.Payment{}, err
 	}
-	return failed(resp)
+	c := resp.(ChargeResponse)
+	return c.Payment, c.Err
 }
 
 // Refund implements payment.Service by calling the endpoint.
-func (e Endpoints) Refund(ctx context.Context, r payment.RefundRequest) error {
+func (e Endpoints) Refund(ctx context.Context, r payment.RefundRequest) (payment.Payment, error) {
 	resp, err := e.RefundEndpoint(ctx, RefundRequest{Refund: r})
 	if err != nil {
-		return err
+		return payment.Payment{}, err
 	}
-	return failed(resp)
-}
-
-// failed is the error a response carries.
-func failed(resp any) error {
-	if f, ok := resp.(endpoint.Failer); ok {
-		return f.Failed()
-	}
-	return nil
+	c := resp.(RefundResponse)
+	return c.Payment, c.Err
 }

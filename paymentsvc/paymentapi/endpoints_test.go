@@ -18,14 +18,14 @@ type recordingService struct {
 	err     error
 }
 
-func (s *recordingService) Charge(_ context.Context, r payment.ChargeRequest) error {
+func (s *recordingService) Charge(_ context.Context, r payment.ChargeRequest) (payment.Payment, error) {
 	s.charges = append(s.charges, r)
-	return s.err
+	return payment.Payment{OrderID: r.OrderID}, s.err
 }
 
-func (s *recordingService) Refund(_ context.Context, r payment.RefundRequest) error {
+func (s *recordingService) Refund(_ context.Context, r payment.RefundRequest) (payment.Payment, error) {
 	s.refunds = append(s.refunds, r)
-	return s.err
+	return payment.Payment{OrderID: r.OrderID}, s.err
 }
 
 func TestTheEndpointsCallTheServiceWithTheRequest(t *testing.T) {
@@ -81,10 +81,10 @@ func TestTheEndpointsAreAServiceThatReturnsTheServicesErrors(t *testing.T) {
 	svc := &recordingService{err: payment.ErrNotFound}
 	var s payment.Service = paymentapi.MakeEndpoints(svc)
 	ctx := context.Background()
-	if err := s.Charge(ctx, payment.ChargeRequest{OrderID: "o1"}); !errors.Is(err, payment.ErrNotFound) {
+	if _, err := s.Charge(ctx, payment.ChargeRequest{OrderID: "o1"}); !errors.Is(err, payment.ErrNotFound) {
 		t.Errorf("charge: want ErrNotFound, have %v", err)
 	}
-	if err := s.Refund(ctx, payment.RefundRequest{OrderID: "o2"}); !errors.Is(err, payment.ErrNotFound) {
+	if _, err := s.Refund(ctx, payment.RefundRequest{OrderID: "o2"}); !errors.Is(err, payment.ErrNotFound) {
 		t.Errorf("refund: want ErrNotFound, have %v", err)
 	}
 	if len(svc.charges) != 1 || svc.charges[0].OrderID != "o1" || len(svc.refunds) != 1 || svc.refunds[0].OrderID != "o2" {

@@ -25,25 +25,27 @@ func NewPublisher(pub *pubsub.Publisher) Publisher {
 }
 
 // PaymentProcessed implements payment.Events.
-func (p Publisher) PaymentProcessed(ctx context.Context, pay payment.Payment) (int64, error) {
+func (p Publisher) PaymentProcessed(ctx context.Context, pay payment.Payment) error {
 	outcome := event.OutcomeDeclined
 	if pay.Paid() {
 		outcome = event.OutcomePaid
 	}
-	return p.pub.Publish(ctx, event.ChannelPaymentProcessed, event.PaymentProcessed{
+	_, err := p.pub.Publish(ctx, event.ChannelPaymentProcessed, event.PaymentProcessed{
 		Meta:      event.NewMeta(event.TypePaymentProcessed, pay.OrderID, pay.CorrelationID).WithTrace(telemetry.TraceParent(ctx)),
 		PaymentID: pay.ID,
 		Outcome:   outcome,
 		Reason:    pay.Reason,
 		Money:     event.Money{Amount: pay.Amount, Currency: pay.Currency},
 	})
+	return err
 }
 
 // PaymentRefunded implements payment.Events.
-func (p Publisher) PaymentRefunded(ctx context.Context, pay payment.Payment) (int64, error) {
-	return p.pub.Publish(ctx, event.ChannelPaymentRefunded, event.PaymentRefunded{
+func (p Publisher) PaymentRefunded(ctx context.Context, pay payment.Payment) error {
+	_, err := p.pub.Publish(ctx, event.ChannelPaymentRefunded, event.PaymentRefunded{
 		Meta:      event.NewMeta(event.TypePaymentRefunded, pay.OrderID, pay.CorrelationID).WithTrace(telemetry.TraceParent(ctx)),
 		PaymentID: pay.ID,
 		Money:     event.Money{Amount: pay.Amount, Currency: pay.Currency},
 	})
+	return err
 }

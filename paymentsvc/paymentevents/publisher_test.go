@@ -16,8 +16,8 @@ import (
 )
 
 // received publishes with publish on an in-process Redis and returns the
-// JSON received on channel, and how many receivers publish reported.
-func received(t *testing.T, channel string, publish func(context.Context, paymentevents.Publisher) (int64, error)) (map[string]any, int64) {
+// JSON received on channel.
+func received(t *testing.T, channel string, publish func(context.Context, paymentevents.Publisher) error) map[string]any {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -28,8 +28,7 @@ func received(t *testing.T, channel string, publish func(context.Context, paymen
 	if _, err := sub.Receive(ctx); err != nil { // the subscription is in place
 		t.Fatal(err)
 	}
-	n, err := publish(ctx, paymentevents.NewPublisher(pubsub.NewPublisher(client)))
-	if err != nil {
+	if err := publish(ctx, paymentevents.NewPublisher(pubsub.NewPublisher(client))); err != nil {
 		t.Fatal(err)
 	}
 	msg, err := sub.ReceiveMessage(ctx)
@@ -40,7 +39,7 @@ func received(t *testing.T, channel string, publish func(context.Context, paymen
 	if err := json.Unmarshal([]byte(msg.Payload), &have); err != nil {
 		t.Fatal(err)
 	}
-	return have, n
+	return have
 }
 
 // checkEnvelope checks the fields of the envelope every event carries, and
@@ -78,12 +77,9 @@ func TestAPaymentProcessedIsPublishedOnItsChannelInItsContract(t *testing.T) {
 		{payment.Refunded, "", map[string]any{"paymentId": p.ID, "outcome": "Paid", "amount": 9900.0, "currency": "MYR"}},
 	} {
 		p.Status, p.Reason = c.status, c.reason
-		have, n := received(t, "payments.processed", func(ctx context.Context, pub paymentevents.Publisher) (int64, error) {
+		have := received(t, "payments.processed", func(ctx context.Context, pub paymentevents.Publisher) error {
 			return pub.PaymentProcessed(ctx, p)
 		})
-		if n != 1 {
-			t.Errorf("%s: want 1 receiver, have %d", c.status, n)
-		}
 		checkEnvelope(t, have, "payments.processed.v1", p.OrderID, p.CorrelationID)
 		if !equalJSON(have, c.want) {
 			t.Errorf("%s: want %v, have %v", c.status, c.want, have)
@@ -97,12 +93,9 @@ func TestAPaymentRefundedIsPublishedOnItsChannelInItsContract(t *testing.T) {
 		Amount: 1250, Currency: "MYR", Status: payment.Refunded, CorrelationID: "c2",
 		RefundedAt: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC),
 	}
-	have, n := received(t, "payments.refunded", func(ctx context.Context, pub paymentevents.Publisher) (int64, error) {
+	have := received(t, "payments.refunded", func(ctx context.Context, pub paymentevents.Publisher) error {
 		return pub.PaymentRefunded(ctx, p)
 	})
-	if n != 1 {
-		t.Errorf("want 1 receiver, have %d", n)
-	}
 	checkEnvelope(t, have, "payments.refunded.v1", p.OrderID, p.CorrelationID)
 	if want := map[string]any{"paymentId": p.ID, "amount": 1250.0, "currency": "MYR"}; !equalJSON(have, want) {
 		t.Errorf("want %v, have %v", want, have)

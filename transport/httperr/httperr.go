@@ -20,8 +20,8 @@ import (
 	"github.com/go-kit/kit/transport"
 	"github.com/go-kit/log"
 
+	"github.com/orderflow/orderflow/internal/correlation"
 	"github.com/orderflow/orderflow/internal/telemetry"
-	"github.com/orderflow/orderflow/transport/correlation"
 )
 
 // Error is an error with an HTTP status, a machine-readable code and a

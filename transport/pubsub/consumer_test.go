@@ -94,7 +94,7 @@ func TestTheConsumerResubscribesAfterRedisRestarts(t *testing.T) {
 	c := runConsumer(t, testenv.RedisClient(t, redisServer), h, pubsub.PingInterval(100*time.Millisecond))
 	redisServer.Kill()
 	testenv.Eventually(t, 5*time.Second, "the consumer still reports a subscription", func() bool { return !c.Active() })
-	if err := redisServer.Start(); err != nil {
+	if err := redisServer.Restart(); err != nil {
 		t.Fatal(err)
 	}
 	testenv.Eventually(t, 10*time.Second, "the consumer never resubscribed", c.Active)

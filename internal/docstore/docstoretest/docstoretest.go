@@ -151,32 +151,62 @@ func Run(t *testing.T, newDB func(t *testing.T) docstore.Database) {
 		}
 	})
 
-	t.Run("collections are created, listed and dropped with their documents", func(t *testing.T) {
-		db := newDB(t)
-		for range 2 { // creating an existing collection is fine
-			if err := db.CreateCollection(ctx, "a"); err != nil {
+	t.Run("a deleted document is gone, and deleting it again is fine", func(t *testing.T) {
+		c := newDB(t).Collection("things")
+		for _, id := range []string{"a", "b"} {
+			if err := c.Insert(ctx, doc{ID: id, At: at}); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if err := db.Collection("b").Insert(ctx, doc{ID: "1", At: at}); err != nil {
-			t.Fatal(err)
-		}
-		names, err := db.CollectionNames(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		slices.Sort(names)
-		if !slices.Equal(names, []string{"a", "b"}) {
-			t.Errorf("want [a b], have %v", names)
-		}
-		for range 2 { // dropping a missing collection is fine
-			if err := db.DropCollection(ctx, "b"); err != nil {
+		for range 2 {
+			if err := c.Delete(ctx, "a"); err != nil {
 				t.Fatal(err)
 			}
 		}
 		var have doc
-		if err := db.Collection("b").Find(ctx, "1", &have); !errors.Is(err, docstore.ErrNotFound) {
-			t.Errorf("after the drop: want ErrNotFound, have %v", err)
+		if err := c.Find(ctx, "a", &have); !errors.Is(err, docstore.ErrNotFound) {
+			t.Errorf("deleted: want ErrNotFound, have %v", err)
+		}
+		if err := c.Find(ctx, "b", &have); err != nil {
+			t.Errorf("the other is still there: have %v", err)
+		}
+		if err := c.Insert(ctx, doc{ID: "a", Name: "again", At: at}); err != nil {
+			t.Errorf("a deleted _id is free again: have %v", err)
+		}
+	})
+
+	t.Run("due documents come earliest first, up to the limit", func(t *testing.T) {
+		db := newDB(t)
+		for range 2 { // creating an existing collection is fine
+			if err := db.CreateCollection(ctx, "queue", "at"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		c := db.Collection("queue")
+		for i, d := range []time.Duration{3, -2, 0, 5, -1} {
+			if err := c.Insert(ctx, doc{ID: "q" + strconv.Itoa(i), N: i, At: at.Add(d * time.Second)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := c.Insert(ctx, objectDoc{ID: bson.NewObjectID(), Name: "no time"}); err != nil {
+			t.Fatal(err)
+		}
+		var due []doc
+		if err := c.Due(ctx, "at", at, 10, &due); err != nil {
+			t.Fatal(err)
+		}
+		var have []int
+		for _, d := range due {
+			have = append(have, d.N)
+		}
+		if want := []int{1, 4, 2}; !slices.Equal(have, want) {
+			t.Errorf("at or before t: want %v, have %v", want, have)
+		}
+		if err := c.Due(ctx, "at", at.Add(time.Hour), 2, &due); err != nil || len(due) != 2 || due[0].N != 1 || due[1].N != 4 {
+			t.Errorf("limited to 2: want the two earliest, have %+v (%v)", due, err)
+		}
+		if err := c.Due(ctx, "at", at.Add(-time.Hour), 10, &due); err != nil || len(due) != 0 {
+			t.Errorf("none due: want none, have %+v (%v)", due, err)
 		}
 	})
 }

@@ -12,6 +12,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.mongodb.org/mongo-driver/v2/x/mongo/driver"
 
 	"github.com/orderflow/orderflow/internal/docstore"
 	"github.com/orderflow/orderflow/internal/groupcommit"
@@ -43,27 +44,20 @@ func (d *Database) Collection(name string) docstore.Collection {
 	return collection{c: c, inserts: q}
 }
 
-// CreateCollection implements docstore.Database.
-func (d *Database) CreateCollection(ctx context.Context, name string) error {
+// CreateCollection implements docstore.Database. FerretDB's SQLite backend
+// keeps the indexes of fields but reads the whole collection for a query on
+// them; MongoDB uses them.
+func (d *Database) CreateCollection(ctx context.Context, name string, fields ...string) error {
 	var cmdErr mongo.CommandError
 	if err := d.db.CreateCollection(ctx, name); err != nil && !(errors.As(err, &cmdErr) && cmdErr.Code == 48) { // NamespaceExists
 		return storeErr(err)
 	}
+	for _, f := range fields {
+		if _, err := d.db.Collection(name).Indexes().CreateOne(ctx, mongo.IndexModel{Keys: bson.D{{Key: f, Value: 1}}}); err != nil {
+			return storeErr(err)
+		}
+	}
 	return nil
-}
-
-// DropCollection implements docstore.Database.
-func (d *Database) DropCollection(ctx context.Context, name string) error {
-	d.mu.Lock()
-	delete(d.inserts, name) // an insert on its way finishes with the one it has
-	d.mu.Unlock()
-	return storeErr(d.db.Collection(name).Drop(ctx))
-}
-
-// CollectionNames implements docstore.Database.
-func (d *Database) CollectionNames(ctx context.Context) ([]string, error) {
-	names, err := d.db.ListCollectionNames(ctx, bson.D{})
-	return names, storeErr(err)
 }
 
 type collection struct {
@@ -88,6 +82,22 @@ func (c collection) Find(ctx context.Context, id, v any) error {
 		return fmt.Errorf("decode %s %v: %w", c.c.Name(), id, err)
 	}
 	return nil
+}
+
+// Delete deletes by exactly {_id: id}, as Find asks.
+func (c collection) Delete(ctx context.Context, id any) error {
+	_, err := c.c.DeleteOne(ctx, bson.D{{Key: "_id", Value: id}})
+	return storeErr(err)
+}
+
+// Due implements docstore.Collection.
+func (c collection) Due(ctx context.Context, field string, t time.Time, limit int, results any) error {
+	cur, err := c.c.Find(ctx, bson.D{{Key: field, Value: bson.D{{Key: "$lte", Value: t}}}},
+		options.Find().SetSort(bson.D{{Key: field, Value: 1}}).SetLimit(int64(limit)))
+	if err != nil {
+		return storeErr(err)
+	}
+	return storeErr(cur.All(ctx, results))
 }
 
 // maxInserts bounds the documents of one insert command.
@@ -157,8 +167,11 @@ func lastDeadline(ctxs []context.Context) (time.Time, bool) {
 	return last, true
 }
 
-// storeErr turns a driver error into one of package docstore's.
+// storeErr turns a driver error into one of package docstore's: a write the
+// server refused for what it holds is ErrRejected, and anything else, a
+// server away or slow above all, ErrUnavailable.
 func storeErr(err error) error {
+	var we mongo.WriteException
 	switch {
 	case err == nil:
 		return nil
@@ -168,6 +181,9 @@ func storeErr(err error) error {
 		return docstore.ErrDuplicate
 	case errors.Is(err, context.Canceled):
 		return err
+	case errors.As(err, &we) && we.WriteConcernError == nil && len(we.WriteErrors) > 0,
+		errors.Is(err, driver.ErrDocumentTooLarge):
+		return fmt.Errorf("%w: %v", docstore.ErrRejected, err)
 	}
 	return fmt.Errorf("%w: %v", docstore.ErrUnavailable, err)
 }

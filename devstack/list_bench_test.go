@@ -1,4 +1,4 @@
-package orderstore_test
+package devstack_test
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"github.com/orderflow/orderflow/internal/docstore/mongostore"
 	"github.com/orderflow/orderflow/internal/testenv"
 	"github.com/orderflow/orderflow/ordersvc/order"
+	"github.com/orderflow/orderflow/ordersvc/orderstore/orderstoretest"
 )
 
 // BenchmarkListFiftyPaidOrders lists, from a replica that knows none of
@@ -19,34 +20,40 @@ import (
 // embedded FerretDB: what GET /orders/{userId} costs the store.
 func BenchmarkListFiftyPaidOrders(b *testing.B) {
 	ctx := context.Background()
-	client := testenv.Mongo(b, testenv.FerretDB(b))
-	db := mongostore.New(client.Database("orders_" + bson.NewObjectID().Hex()))
-	writer := newStore(b, db)
+	db := mongostore.New(mongoClient(b, ferretDB(b).URI).Database("orders"))
+	c := testenv.NewClock(orderstoretest.T0)
+	writer := orderstoretest.NewStore(b, db, c)
+	pay := func(o order.Order) (order.Order, *order.OutboxEntry, error) {
+		return o.ApplyPayment(order.PaymentOutcome{OrderID: o.ID, PaymentID: "p1", Paid: true}, o.CreatedAt.Add(time.Second)), nil, nil
+	}
 	for i := range 50 {
-		o := newOrder("u1", t0.Add(time.Duration(i)*time.Millisecond))
-		if err := writer.Create(ctx, o, nil); err != nil {
+		o := orderstoretest.NewOrder("u1", orderstoretest.T0.Add(time.Duration(i)*time.Millisecond))
+		if err := writer.Create(ctx, o, orderstoretest.Entry(o)); err != nil {
 			b.Fatal(err)
 		}
-		if err := writer.Change(ctx, paid(o, "req-2")); err != nil {
+		if _, err := writer.Update(ctx, o.ID, pay); err != nil {
 			b.Fatal(err)
 		}
 	}
-	testenv.Eventually(b, 10*time.Second, "the pages were never written", func() bool {
-		var page bson.M
-		return db.Collection("user_orders").Find(ctx, "u1/p4", &page) == nil
-	})
+	if _, _, err := writer.List(ctx, "u1", "", 50); err != nil { // writes the pages
+		b.Fatal(err)
+	}
 	counted := &findCounter{Database: db}
 	var list []order.Order
 	b.ResetTimer()
 	for b.Loop() {
 		var err error
-		if list, _, err = newStore(b, counted).List(ctx, "u1", 0, 50); err != nil {
+		if list, _, err = orderstoretest.NewStore(b, counted, c).List(ctx, "u1", "", 50); err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.ReportMetric(float64(counted.finds.Load())/float64(b.N), "reads/op")
 	if len(list) != 50 {
 		b.Fatalf("want 50 orders, have %d", len(list))
+	}
+	var page bson.M
+	if err := db.Collection("user_orders").Find(ctx, "u1/p4", &page); err != nil {
+		b.Errorf("the last full page was not written: %v", err)
 	}
 }
 

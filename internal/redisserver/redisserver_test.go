@@ -1,4 +1,4 @@
-package devstack
+package redisserver
 
 import (
 	"strings"

@@ -1,0 +1,158 @@
+// Package redisserver runs redis-server as a child process, for the local
+// stack and for tests that kill it and start it again as Redis restarts
+// look to clients. Its lines reach the process's log as logfmt.
+package redisserver
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/go-kit/log"
+
+	"github.com/orderflow/orderflow/internal/process"
+	"github.com/redis/go-redis/v9"
+)
+
+// Server is a redis-server child process that can be stopped and
+// started again on the same address, as a Redis restart looks to clients.
+type Server struct {
+	Addr     string
+	Password string // required of clients when not empty
+	cmd      *exec.Cmd
+	done     chan struct{}
+}
+
+// ErrNotInstalled means redis-server is not on PATH.
+var ErrNotInstalled = errors.New("redis-server not found on PATH (Debian: apt-get install redis-server)")
+
+// Start starts redis-server on addr ("127.0.0.1:0" picks a free
+// port) without persistence, requiring password unless it is empty, and
+// waits until it answers PING.
+func Start(addr, password string) (*Server, error) {
+	if _, err := exec.LookPath("redis-server"); err != nil {
+		return nil, ErrNotInstalled
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("redis address %q: %w", addr, err)
+	}
+	if port == "0" {
+		if port, err = freePort(host); err != nil {
+			return nil, err
+		}
+	}
+	s := &Server{Addr: net.JoinHostPort(host, port), Password: password}
+	return s, s.Restart()
+}
+
+// Restart starts the server again, after Kill or Stop.
+func (s *Server) Restart() error {
+	host, port, _ := net.SplitHostPort(s.Addr)
+	args := []string{"--bind", host, "--port", port,
+		"--save", "", "--appendonly", "no",
+		"--daemonize", "no", "--loglevel", "warning"}
+	if s.Password != "" {
+		args = append(args, "--requirepass", s.Password)
+	}
+	cmd := exec.Command("redis-server", args...)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	cmd.Stderr = cmd.Stdout
+	go logRedis(out, process.NewLogger(os.Stderr, "redis-server"))
+	// The child dies with its parent, so nothing outlives a crashed run.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start redis-server: %w", err)
+	}
+	s.cmd, s.done = cmd, make(chan struct{})
+	go func() { _ = cmd.Wait(); close(s.done) }()
+
+	client := redis.NewClient(&redis.Options{Addr: s.Addr, Password: s.Password, MaxRetries: -1})
+	defer client.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		err := client.Ping(ctx).Err()
+		cancel()
+		select {
+		case <-s.done:
+			return fmt.Errorf("redis-server on %s exited at start (port busy?)", s.Addr)
+		default:
+		}
+		if err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			s.Stop()
+			return fmt.Errorf("redis-server on %s did not answer: %w", s.Addr, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Stop stops the server and waits until it has exited.
+func (s *Server) Stop() {
+	if s.cmd == nil {
+		return
+	}
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-s.done:
+	case <-time.After(5 * time.Second):
+		_ = s.cmd.Process.Kill()
+		<-s.done
+	}
+	s.cmd = nil
+}
+
+// Kill kills the server at once, as a crash would.
+func (s *Server) Kill() {
+	if s.cmd == nil {
+		return
+	}
+	_ = s.cmd.Process.Kill()
+	<-s.done
+	s.cmd = nil
+}
+
+func freePort(host string) (string, error) {
+	ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port), nil
+}
+
+// logRedis logs each line redis-server writes as a logfmt line of its own:
+// "pid:role date time # text" becomes level and msg.
+func logRedis(r io.Reader, logger log.Logger) {
+	levels := map[string]string{"#": "warning", "*": "notice", "-": "verbose", ".": "debug"}
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" {
+			continue
+		}
+		level, msg := "", line
+		for mark, name := range levels {
+			if _, text, ok := strings.Cut(line, " "+mark+" "); ok {
+				level, msg = name, text
+				break
+			}
+		}
+		logger.Log("level", level, "msg", msg)
+	}
+}
