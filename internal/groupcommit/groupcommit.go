@@ -7,6 +7,7 @@ package groupcommit
 import (
 	"context"
 	"sync"
+	"time"
 )
 
 // Request is one caller's item, with the caller's context.
@@ -86,4 +87,23 @@ func (q *Queue[T]) flush() {
 	if more {
 		go q.flush()
 	}
+}
+
+// Context returns the context of a write that serves the callers of ctxs:
+// none of them may cancel it, and it runs until the last of their
+// deadlines, or without one when one of them has none (the store's own
+// timeout then bounds it).
+func Context(ctxs []context.Context) (context.Context, context.CancelFunc) {
+	ctx := context.WithoutCancel(ctxs[0])
+	var last time.Time
+	for _, c := range ctxs {
+		end, ok := c.Deadline()
+		if !ok {
+			return ctx, func() {}
+		}
+		if end.After(last) {
+			last = end
+		}
+	}
+	return context.WithDeadline(ctx, last)
 }

@@ -9,84 +9,120 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/orderflow/orderflow/internal/docstore"
+	"github.com/orderflow/orderflow/internal/groupcommit"
+	"github.com/orderflow/orderflow/internal/objectid"
 	"github.com/orderflow/orderflow/ordersvc/order"
 )
 
-// The outbox is a collection of the orders that await paymentsvc, one
-// document per order and what it awaits, due when the order is to be
-// announced again. It holds only what is unanswered: an entry goes when its
-// answer comes (the change that applies it deletes it) or when a sweep finds
-// it answered. So it stays as small as the orders in flight, whatever was
-// stored before and however long a replica was away, and every replica can
-// afford to read the whole of what is due (FerretDB reads the collection,
+// The outbox is a collection of batches of entries, each entry an order
+// that awaits paymentsvc, each batch due when its orders are to be
+// announced again. The entries scheduled while one batch is being written
+// go together as the next (package groupcommit), so under load an order's
+// entry costs a fraction of an insert. A batch goes once its time came and
+// every order in it was answered: the outbox holds only the batches of the
+// last second or so and those still unanswered, whatever was stored before
+// and however long a replica was away. So every replica can afford to read
+// all that is due at every sweep (FerretDB reads the whole collection,
 // MongoDB an index on due).
 //
-// Every replica sweeps every entry that is due, whoever wrote it: an entry
-// of a replica that died is found at the next sweep of any other. Of the
-// replicas that find an entry due at once, one takes it: an entry's _id
-// counts its announcements ("<orderId>/<awaits>/<n>"), and the sweep takes
-// entry n by inserting entry n+1, due after the next delay of the backoff,
-// then deletes entry n. The insert that comes second is refused, so one
-// replica announces the order; a replica that dies between the insert and
-// the delete leaves entry n, which the next sweep deletes when its insert of
-// n+1 is refused.
+// Every replica sweeps every batch that is due, whoever wrote it: a batch of
+// a replica that died is found at the next sweep of any other. Of the
+// replicas that find a batch due at once, one takes it: a batch's _id counts
+// the times it came due ("<batch>/<n>"), and the sweep takes batch n by
+// inserting batch n+1 (the entries still unanswered, due after the next
+// delay of the backoff), then deletes batch n. The insert that comes second
+// is refused, so one replica announces the orders; one that dies between
+// the insert and the delete leaves batch n, which the next sweep deletes
+// when its insert of n+1 is refused.
 
-// entryDoc is an outbox entry.
+// batchDoc is a batch of outbox entries.
+type batchDoc struct {
+	ID      string     `bson:"_id"` // "<batch>/<attempt>"
+	Batch   string     `bson:"batch"`
+	Attempt int        `bson:"attempt"`
+	Due     time.Time  `bson:"due"`
+	Entries []entryDoc `bson:"entries"`
+}
+
+// entryDoc is an order.OutboxEntry.
 type entryDoc struct {
-	ID      string    `bson:"_id"` // "<orderId>/<awaits>/<attempt>"
-	OrderID string    `bson:"orderId"`
-	Awaits  string    `bson:"awaits"`
-	Attempt int       `bson:"attempt"`
-	Due     time.Time `bson:"due"`
-	Since   time.Time `bson:"since"`
+	OrderID string    `bson:"o"`
+	Awaits  string    `bson:"a"`
+	Since   time.Time `bson:"s"`
 }
 
-func entryID(orderID string, awaits order.PaymentStatus, attempt int) string {
-	return orderID + "/" + string(awaits) + "/" + strconv.Itoa(attempt)
-}
+func batchID(batch string, attempt int) string { return batch + "/" + strconv.Itoa(attempt) }
 
 // Sweeping bounds.
 const (
-	// sweepBatch is how many due entries a sweep reads at once.
-	sweepBatch = 256
-	// sweepBatches bounds the batches of one sweep, so that one that
-	// meets failures ends and the next one starts afresh.
-	sweepBatches = 8
-	// dueAtOnce is how many due entries are handled at once.
+	// sweepBatch is how many due batches a sweep reads at once.
+	sweepBatch = 128
+	// sweepRounds bounds the reads of one sweep, so that one that meets
+	// failures ends and the next one starts afresh.
+	sweepRounds = 8
+	// dueAtOnce is how many due batches are handled at once.
 	dueAtOnce = 8
 )
 
-// schedule writes the entry that says the order awaits e.Awaits, due after
-// the first delay of the backoff.
-func (s *Store) schedule(ctx context.Context, e order.OutboxEntry) error {
-	return s.outbox.Insert(ctx, entryDoc{
-		ID: entryID(e.OrderID, e.Awaits, 0), OrderID: e.OrderID, Awaits: string(e.Awaits),
-		Due: e.Since.Add(s.backoff.Delay(0)), Since: e.Since,
+// newScheduler returns the queue that writes scheduled entries in batches.
+func (s *Store) newScheduler() *groupcommit.Queue[order.OutboxEntry] {
+	return groupcommit.New(0, func(reqs []groupcommit.Request[order.OutboxEntry]) []error {
+		errs := make([]error, len(reqs))
+		var (
+			entries []entryDoc
+			sent    []int
+			ctxs    []context.Context
+		)
+		for i, r := range reqs {
+			if errs[i] = r.Ctx.Err(); errs[i] != nil { // its caller gave up: not written
+				continue
+			}
+			e := r.Item
+			entries, sent, ctxs = append(entries, entryDoc{OrderID: e.OrderID, Awaits: string(e.Awaits), Since: e.Since}), append(sent, i), append(ctxs, r.Ctx)
+		}
+		if len(entries) == 0 {
+			return errs
+		}
+		// Due the first delay after the earliest of them began to await.
+		since := entries[0].Since
+		for _, e := range entries {
+			if e.Since.Before(since) {
+				since = e.Since
+			}
+		}
+		batch := objectid.New()
+		ctx, cancel := groupcommit.Context(ctxs)
+		defer cancel()
+		err := s.outbox.Insert(ctx, batchDoc{ID: batchID(batch, 0), Batch: batch, Due: since.UTC().Add(s.backoff.Delay(0)), Entries: entries})
+		for _, i := range sent {
+			errs[i] = err
+		}
+		return errs
 	})
 }
 
-// answered deletes the entry of what the order awaited, now answered. The
-// entry is usually the first; a later one (the order was announced again)
-// goes when it comes due.
-func (s *Store) answered(ctx context.Context, orderID string, awaited order.PaymentStatus) {
-	_ = s.outbox.Delete(ctx, entryID(orderID, awaited, 0)) // one left is let go by a sweep
+// schedule stores the entry in the next batch, and returns once it is
+// stored.
+func (s *Store) schedule(ctx context.Context, e order.OutboxEntry) error {
+	return s.scheduler.Do(ctx, e)
 }
 
-// Sweep implements order.Outbox: every due entry whose order still awaits
-// what it says is taken by one replica and handed to announce; the others
-// go, or wait for what they await to begin. It stops at the first failure:
-// what it did not handle is still due for the next sweep.
+// Sweep implements order.Outbox: every due batch is taken by one replica,
+// which hands each order that still awaits what its entry says to
+// announce; the entries of the others go, or wait for what they await to
+// begin. It stops at the first failure: what it did not handle is still
+// due for the next sweep.
 func (s *Store) Sweep(ctx context.Context, announce func(ctx context.Context, o order.Order, attempt int) error) error {
 	now := s.now().UTC()
-	for range sweepBatches {
-		var due []entryDoc
+	for range sweepRounds {
+		var due []batchDoc
 		if err := s.outbox.Due(ctx, "due", now, sweepBatch, &due); err != nil {
 			return storeErr(err)
 		}
 		g, gctx := errgroup.WithContext(ctx)
 		g.SetLimit(dueAtOnce)
-		for _, e := range due {
-			g.Go(func() error { return s.sweepEntry(gctx, e, now, announce) })
+		for _, b := range due {
+			g.Go(func() error { return s.sweepBatch(gctx, b, now, announce) })
 		}
 		if err := g.Wait(); err != nil || len(due) < sweepBatch {
 			return storeErr(err)
@@ -95,55 +131,66 @@ func (s *Store) Sweep(ctx context.Context, announce func(ctx context.Context, o 
 	return nil
 }
 
-// sweepEntry handles one due entry.
-func (s *Store) sweepEntry(ctx context.Context, e entryDoc, now time.Time, announce func(context.Context, order.Order, int) error) error {
-	awaits := order.PaymentStatus(e.Awaits)
-	o, err := s.get(ctx, e.OrderID)
-	switch {
-	case err != nil && !errors.Is(err, docstore.ErrNotFound):
-		return err
-	case err == nil && o.Answered(awaits):
-		return s.outbox.Delete(ctx, e.ID)
-	case err != nil || o.Awaits() != awaits:
-		// What the entry awaits has not begun: the order, or the change
-		// that makes it await this, is written after the entry. It is on
-		// its way, or failed.
-		if now.Sub(e.Since) >= s.patience {
+// sweepBatch handles one due batch.
+func (s *Store) sweepBatch(ctx context.Context, b batchDoc, now time.Time, announce func(context.Context, order.Order, int) error) error {
+	var (
+		keep []entryDoc
+		late []order.Order
+	)
+	for _, e := range b.Entries {
+		awaits := order.PaymentStatus(e.Awaits)
+		o, err := s.get(ctx, e.OrderID)
+		switch {
+		case err != nil && !errors.Is(err, docstore.ErrNotFound):
+			return err
+		case err == nil && o.Answered(awaits): // it goes
+		case err != nil || o.Awaits() != awaits:
+			// What the entry awaits has not begun: the order, or the change
+			// that makes it await this, is written after the entry. It is
+			// on its way, or failed.
+			if now.Sub(e.Since) < s.patience {
+				keep = append(keep, e)
+				continue
+			}
 			s.logger.Log("msg", "outbox entry let go: what it awaits never began", "order_id", e.OrderID, "awaits", awaits, "since", e.Since.UTC().Format(time.RFC3339))
-			return s.outbox.Delete(ctx, e.ID)
+		default:
+			keep, late = append(keep, e), append(late, o)
 		}
-		_, err := s.take(ctx, e, now)
-		return err
 	}
-	taken, err := s.take(ctx, e, now)
+	if len(keep) == 0 {
+		return s.outbox.Delete(ctx, b.ID)
+	}
+	taken, err := s.take(ctx, b, keep, now)
 	if err != nil || !taken {
 		return err
 	}
-	return announce(ctx, o, e.Attempt+1)
+	var errs []error
+	for _, o := range late {
+		errs = append(errs, announce(ctx, o, b.Attempt+1))
+	}
+	return errors.Join(errs...)
 }
 
-// take takes entry e for this replica by inserting its successor, and
-// reports whether it did: false when another replica's came first. Either
-// way e goes.
+// take takes batch b for this replica by inserting its successor, of the
+// entries to keep, and reports whether it did: false when another
+// replica's came first. Either way b goes.
 //
-// A sweep that read e long ago does not take it: meanwhile another replica
-// may have taken e, and its successor may have come due and been taken in
-// turn, deleted, and so be free to insert again, which would announce the
-// order twice from then on.
-func (s *Store) take(ctx context.Context, e entryDoc, now time.Time) (bool, error) {
+// A sweep that read b long ago does not take it: meanwhile another replica
+// may have taken b, and its successor may have come due and been taken in
+// turn, deleted, and so be free to insert again, which would announce its
+// orders twice from then on.
+func (s *Store) take(ctx context.Context, b batchDoc, keep []entryDoc, now time.Time) (bool, error) {
 	if s.now().Sub(now) > s.backoff.Min/2 {
 		return false, nil
 	}
-	next := e
-	next.Attempt++
-	next.ID = entryID(e.OrderID, order.PaymentStatus(e.Awaits), next.Attempt)
+	next := batchDoc{ID: batchID(b.Batch, b.Attempt+1), Batch: b.Batch, Attempt: b.Attempt + 1, Entries: keep}
 	next.Due = now.Add(s.backoff.Delay(next.Attempt))
 	err := s.outbox.Insert(ctx, next)
 	if err != nil && !errors.Is(err, docstore.ErrDuplicate) {
 		return false, err
 	}
-	// A failed delete leaves e due: the next sweep's insert of next is
+	// A failed delete leaves b due: the next sweep's insert of next is
 	// refused, and deletes it then.
-	_ = s.outbox.Delete(ctx, e.ID)
+	_ = s.outbox.Delete(ctx, b.ID)
 	return err == nil, nil
 }

@@ -14,7 +14,7 @@
 //	user_orders       _id "<userId>/<n>"                the user's n-th order, a copy as created
 //	                  _id "<userId>/p<k>"               a page: orders kP+1 to kP+P
 //	idempotency_keys  _id "<userId>/<key>"              the order a key created
-//	outbox            _id "<orderId>/<awaits>/<n>"      an order awaits paymentsvc (outbox.go)
+//	outbox            _id "<batch>/<n>"                 orders that await paymentsvc (outbox.go)
 //
 // The latest version of an order is the highest of its changes: numbers are
 // taken one after another, so a reader asks for the next one until it is
@@ -43,6 +43,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/orderflow/orderflow/internal/docstore"
+	"github.com/orderflow/orderflow/internal/groupcommit"
 	"github.com/orderflow/orderflow/internal/keyedlock"
 	"github.com/orderflow/orderflow/ordersvc/order"
 )
@@ -55,6 +56,8 @@ type Store struct {
 	patience time.Duration
 	now      func() time.Time
 	logger   log.Logger
+
+	scheduler *groupcommit.Queue[order.OutboxEntry] // of the outbox's batches
 
 	known   *lru.Cache[string, order.Order] // latest versions seen, by order id
 	heads   *lru.Cache[string, position]    // list lengths seen, by user id
@@ -138,6 +141,7 @@ func NewStore(ctx context.Context, db docstore.Database, backoff Backoff, logger
 	for _, opt := range opts {
 		opt(s)
 	}
+	s.scheduler = s.newScheduler()
 	return s, nil
 }
 
@@ -362,9 +366,6 @@ func (s *Store) Update(ctx context.Context, id string, change func(order.Order) 
 			return order.Order{}, storeErr(err)
 		}
 		s.remember(next)
-		if awaited := o.Awaits(); awaited != "" && next.Awaits() != awaited {
-			s.answered(ctx, id, awaited)
-		}
 		return next, nil
 	}
 }

@@ -127,12 +127,8 @@ func insertMany(c *mongo.Collection, reqs []groupcommit.Request[any]) []error {
 	// The command serves several callers: none of them may cancel it, and
 	// it runs until the last of their deadlines, or within the client's
 	// operation timeout when one of them has none.
-	ctx := context.WithoutCancel(ctxs[0])
-	if end, ok := lastDeadline(ctxs); ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithDeadline(ctx, end)
-		defer cancel()
-	}
+	ctx, cancel := groupcommit.Context(ctxs)
+	defer cancel()
 	_, err := c.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
 	var bulk mongo.BulkWriteException
 	switch {
@@ -149,22 +145,6 @@ func insertMany(c *mongo.Collection, reqs []groupcommit.Request[any]) []error {
 		}
 	}
 	return errs
-}
-
-// lastDeadline returns the latest of the contexts' deadlines, and false
-// when one of them has none.
-func lastDeadline(ctxs []context.Context) (time.Time, bool) {
-	var last time.Time
-	for _, ctx := range ctxs {
-		end, ok := ctx.Deadline()
-		if !ok {
-			return time.Time{}, false
-		}
-		if end.After(last) {
-			last = end
-		}
-	}
-	return last, true
 }
 
 // storeErr turns a driver error into one of package docstore's: a write the
