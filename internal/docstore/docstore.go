@@ -28,8 +28,10 @@ type Collection interface {
 	// Find decodes the document whose _id is id into v, or returns
 	// ErrNotFound.
 	Find(ctx context.Context, id, v any) error
-	// Delete deletes the document whose _id is id, if there is one.
-	Delete(ctx context.Context, id any) error
+	// Delete deletes the documents whose _id is one of ids, those there
+	// are. FerretDB reads the whole collection for more than one: it is for
+	// a collection kept small.
+	Delete(ctx context.Context, ids ...any) error
 	// Due decodes into results, a pointer to a slice, up to limit of the
 	// documents whose time field is at or before t, the earliest first.
 	Due(ctx context.Context, field string, t time.Time, limit int, results any) error

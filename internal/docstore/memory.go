@@ -89,13 +89,18 @@ func (c memoryCollection) Find(_ context.Context, id, v any) error {
 	return bson.Unmarshal(doc, v)
 }
 
-func (c memoryCollection) Delete(_ context.Context, id any) error {
-	k, err := idKey(id)
-	if err != nil {
-		return err
+func (c memoryCollection) Delete(_ context.Context, ids ...any) error {
+	keys := make([]string, len(ids))
+	for i, id := range ids {
+		var err error
+		if keys[i], err = idKey(id); err != nil {
+			return err
+		}
 	}
 	c.m.mu.Lock()
-	delete(c.m.colls[c.name], k)
+	for _, k := range keys {
+		delete(c.m.colls[c.name], k)
+	}
 	c.m.mu.Unlock()
 	return nil
 }

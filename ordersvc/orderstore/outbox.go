@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -119,30 +120,54 @@ func (s *Store) Sweep(ctx context.Context, announce func(ctx context.Context, o 
 		if err := s.outbox.Due(ctx, "due", now, sweepBatch, &due); err != nil {
 			return storeErr(err)
 		}
+		var (
+			mu   sync.Mutex
+			done []any // the batches to delete: answered, or taken
+		)
 		g, gctx := errgroup.WithContext(ctx)
 		g.SetLimit(dueAtOnce)
 		for _, b := range due {
-			g.Go(func() error { return s.sweepBatch(gctx, b, now, announce) })
+			g.Go(func() error {
+				gone, err := s.sweepBatch(gctx, b, now, announce)
+				if gone {
+					mu.Lock()
+					done = append(done, b.ID)
+					mu.Unlock()
+				}
+				return err
+			})
 		}
-		if err := g.Wait(); err != nil || len(due) < sweepBatch {
+		err := g.Wait()
+		// One delete of them all: a failed one leaves them due, and the next
+		// sweep finds them answered, or their successors inserted.
+		if derr := s.outbox.Delete(ctx, done...); err == nil {
+			err = derr
+		}
+		if err != nil || len(due) < sweepBatch {
 			return storeErr(err)
 		}
 	}
 	return nil
 }
 
-// sweepBatch handles one due batch.
-func (s *Store) sweepBatch(ctx context.Context, b batchDoc, now time.Time, announce func(context.Context, order.Order, int) error) error {
+// sweepBatch handles one due batch, and reports whether it is to go: all
+// its orders were answered, or it was taken (by this replica or another).
+func (s *Store) sweepBatch(ctx context.Context, b batchDoc, now time.Time, announce func(context.Context, order.Order, int) error) (bool, error) {
 	var (
 		keep []entryDoc
 		late []order.Order
 	)
 	for _, e := range b.Entries {
 		awaits := order.PaymentStatus(e.Awaits)
+		// An answer is never taken back: an order this process knows
+		// answered, at any version, needs no read.
+		if o, ok := s.known.Peek(e.OrderID); ok && o.Answered(awaits) {
+			continue
+		}
 		o, err := s.get(ctx, e.OrderID)
 		switch {
 		case err != nil && !errors.Is(err, docstore.ErrNotFound):
-			return err
+			return false, err
 		case err == nil && o.Answered(awaits): // it goes
 		case err != nil || o.Awaits() != awaits:
 			// What the entry awaits has not begun: the order, or the change
@@ -158,39 +183,38 @@ func (s *Store) sweepBatch(ctx context.Context, b batchDoc, now time.Time, annou
 		}
 	}
 	if len(keep) == 0 {
-		return s.outbox.Delete(ctx, b.ID)
+		return true, nil
 	}
-	taken, err := s.take(ctx, b, keep, now)
+	taken, gone, err := s.take(ctx, b, keep, now)
 	if err != nil || !taken {
-		return err
+		return gone, err
 	}
 	var errs []error
 	for _, o := range late {
 		errs = append(errs, announce(ctx, o, b.Attempt+1))
 	}
-	return errors.Join(errs...)
+	return true, errors.Join(errs...)
 }
 
 // take takes batch b for this replica by inserting its successor, of the
-// entries to keep, and reports whether it did: false when another
-// replica's came first. Either way b goes.
+// entries to keep, and reports whether it did, and whether b is to go: it
+// is once this replica's successor or another's is stored.
 //
 // A sweep that read b long ago does not take it: meanwhile another replica
 // may have taken b, and its successor may have come due and been taken in
 // turn, deleted, and so be free to insert again, which would announce its
 // orders twice from then on.
-func (s *Store) take(ctx context.Context, b batchDoc, keep []entryDoc, now time.Time) (bool, error) {
+func (s *Store) take(ctx context.Context, b batchDoc, keep []entryDoc, now time.Time) (taken, gone bool, err error) {
 	if s.now().Sub(now) > s.backoff.Min/2 {
-		return false, nil
+		return false, false, nil
 	}
 	next := batchDoc{ID: batchID(b.Batch, b.Attempt+1), Batch: b.Batch, Attempt: b.Attempt + 1, Entries: keep}
 	next.Due = now.Add(s.backoff.Delay(next.Attempt))
-	err := s.outbox.Insert(ctx, next)
-	if err != nil && !errors.Is(err, docstore.ErrDuplicate) {
-		return false, err
+	switch err := s.outbox.Insert(ctx, next); {
+	case errors.Is(err, docstore.ErrDuplicate):
+		return false, true, nil
+	case err != nil:
+		return false, false, err
 	}
-	// A failed delete leaves b due: the next sweep's insert of next is
-	// refused, and deletes it then.
-	_ = s.outbox.Delete(ctx, b.ID)
-	return err == nil, nil
+	return true, true, nil
 }

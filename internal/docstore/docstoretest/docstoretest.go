@@ -173,6 +173,19 @@ func Run(t *testing.T, newDB func(t *testing.T) docstore.Database) {
 		if err := c.Insert(ctx, doc{ID: "a", Name: "again", At: at}); err != nil {
 			t.Errorf("a deleted _id is free again: have %v", err)
 		}
+		for _, id := range []string{"c", "d", "e"} {
+			if err := c.Insert(ctx, doc{ID: id, At: at}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := c.Delete(ctx, "c", "e", "nothing"); err != nil {
+			t.Fatal(err)
+		}
+		for id, want := range map[string]bool{"a": true, "b": true, "c": false, "d": true, "e": false} {
+			if ok, err := docstore.Exists(ctx, c, id); err != nil || ok != want {
+				t.Errorf("after deleting c and e at once, %s: want there %v, have %v (%v)", id, want, ok, err)
+			}
+		}
 	})
 
 	t.Run("due documents come earliest first, up to the limit", func(t *testing.T) {

@@ -84,9 +84,18 @@ func (c collection) Find(ctx context.Context, id, v any) error {
 	return nil
 }
 
-// Delete deletes by exactly {_id: id}, as Find asks.
-func (c collection) Delete(ctx context.Context, id any) error {
-	_, err := c.c.DeleteOne(ctx, bson.D{{Key: "_id", Value: id}})
+// Delete deletes one document by exactly {_id: id}, as Find asks, and
+// several by {_id: {$in: ids}}, with one command.
+func (c collection) Delete(ctx context.Context, ids ...any) error {
+	var err error
+	switch len(ids) {
+	case 0:
+		return nil
+	case 1:
+		_, err = c.c.DeleteOne(ctx, bson.D{{Key: "_id", Value: ids[0]}})
+	default:
+		_, err = c.c.DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
+	}
 	return storeErr(err)
 }
 

@@ -640,7 +640,7 @@ var errDown = fmt.Errorf("%w: connection closed", docstore.ErrUnavailable)
 
 func (downCollection) Insert(context.Context, any) error    { return errDown }
 func (downCollection) Find(context.Context, any, any) error { return errDown }
-func (downCollection) Delete(context.Context, any) error    { return errDown }
+func (downCollection) Delete(context.Context, ...any) error { return errDown }
 func (downCollection) Due(context.Context, string, time.Time, int, any) error {
 	return errDown
 }
