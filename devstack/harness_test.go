@@ -218,6 +218,21 @@ func (s *system) status(id string) (string, string) {
 	return r.body["orderStatus"].(string), r.body["paymentStatus"].(string)
 }
 
+// statusNow returns the order's statuses, and false when the gateway could
+// not answer (a replica just restarted: its breaker may still be open).
+func (s *system) statusNow(id string) (string, string, bool) {
+	s.t.Helper()
+	r := s.do("GET", "/orders/status/"+id, "")
+	switch {
+	case r.status == http.StatusOK:
+		return r.body["orderStatus"].(string), r.body["paymentStatus"].(string), true
+	case r.status >= 500:
+		return "", "", false
+	}
+	s.t.Fatalf("GET /orders/status/%s: want 200, have %d %s", id, r.status, r.raw)
+	return "", "", false
+}
+
 // waitStatus polls until the order has the wanted statuses.
 func (s *system) waitStatus(id, wantOrder, wantPayment string, timeout time.Duration) {
 	s.t.Helper()

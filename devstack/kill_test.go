@@ -227,7 +227,8 @@ func TestKillingAnyProcessOfTwoReplicasLosesNothing(t *testing.T) {
 			final = func(o, p string) bool { return o == "Success" && p == "Paid" }
 		}
 		testenv.Eventually(t, time.Minute, "order "+id+" never reached its final status (want "+want+")", func() bool {
-			return final(s.status(id))
+			o, p, ok := s.statusNow(id)
+			return ok && final(o, p)
 		})
 	}
 	for c := range clients {

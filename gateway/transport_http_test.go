@@ -40,7 +40,7 @@ func newGatewayWith(t *testing.T, o gateway.HandlerOptions) *httptest.Server {
 	}
 	svc := order.NewService(repo, nopEvents{}, log.NewNopLogger())
 	mux := http.NewServeMux()
-	orderapi.MakeHTTPHandler(mux, orderapi.MakeServerEndpoints(svc), log.NewNopLogger())
+	orderapi.MakeHTTPHandler(mux, orderapi.MakeServerEndpoints(svc, nil), log.NewNopLogger())
 	orders := httptest.NewServer(mux)
 	t.Cleanup(orders.Close)
 	return gatewayTo(t, orders.URL, time.Second, o)

@@ -28,9 +28,11 @@ import (
 
 	"github.com/orderflow/orderflow/internal/docstore/mongostore"
 	"github.com/orderflow/orderflow/internal/httpserver"
+	"github.com/orderflow/orderflow/internal/instrument"
 	"github.com/orderflow/orderflow/internal/process"
 	"github.com/orderflow/orderflow/internal/prommetrics"
 	"github.com/orderflow/orderflow/internal/telemetry"
+	"github.com/orderflow/orderflow/ordersvc/eventapi"
 	"github.com/orderflow/orderflow/ordersvc/order"
 	"github.com/orderflow/orderflow/ordersvc/orderapi"
 	"github.com/orderflow/orderflow/ordersvc/orderevents"
@@ -116,22 +118,22 @@ func Run(ctx context.Context, cfg Config, logger log.Logger) error {
 	}
 	m := prommetrics.NewMetrics("ordersvc")
 	svc := order.NewService(store, orderevents.NewPublisher(pubsub.NewPublisher(rdb)), log.With(logger, "component", "orders"))
-	consumer := pubsub.NewConsumer(rdb, orderevents.MakeHandlers(orderapi.MakeEventEndpoints(svc)), log.With(logger, "component", "subscriber"),
-		pubsub.ClaimEvents("ordersvc", cfg.ClaimTTL),
+	// One set of decorators for every endpoint, fed by HTTP or by Redis.
+	decorate := instrument.Middlewares(log.With(logger, "component", "api"),
+		m.Counter("api_requests_total", "Calls of the order API and of the payment events, by method and failure.", "method", "error"),
+		m.Histogram("api_request_duration_seconds", "Duration of calls of the order API and of the payment events.", "method", "error"),
+		"GetOrder", "ListOrders")
+	handlers := pubsub.Decorate(orderevents.MakeHandlers(eventapi.MakeEndpoints(svc, decorate)),
+		pubsub.Recover(log.With(logger, "component", "subscriber")), pubsub.Retry(3, 100*time.Millisecond, nil))
+	consumer := pubsub.NewConsumer(rdb, handlers, log.With(logger, "component", "subscriber"),
+		pubsub.ClaimEvents("ordersvc", cfg.ClaimTTL), pubsub.DrainTimeout(cfg.ShutdownTimeout),
 		pubsub.Instrument(m.Counter("messages_total", "Payment events received, by channel and result.", "channel", "result")))
 	redeliveries := m.Counter("redeliveries_total", "Order events published again because paymentsvc had not answered.")
 	redeliveries.Add(0) // on /metrics from the start
 	redeliverer := order.NewRedeliverer(store, svc, cfg.RedeliverInterval, redeliveries, log.With(logger, "component", "redeliverer"))
 
-	var api order.Service = svc
-	api = order.LoggingMiddleware(log.With(logger, "component", "api"))(api)
-	api = order.InstrumentingMiddleware(
-		m.Counter("api_requests_total", "Calls of the order API, by method and failure.", "method", "error"),
-		m.Histogram("api_request_duration_seconds", "Duration of calls of the order API.", "method", "error"),
-	)(api)
-
 	apiMux := http.NewServeMux()
-	orderapi.MakeHTTPHandler(apiMux, orderapi.MakeServerEndpoints(api), logger)
+	orderapi.MakeHTTPHandler(apiMux, orderapi.MakeServerEndpoints(svc, decorate), logger)
 	apiMux.HandleFunc("/", httperr.NotFound)
 	mux := http.NewServeMux()
 	mux.Handle("/v1/", orderapi.RequireToken(cfg.InternalToken, httperr.LimitInFlight(cfg.MaxInFlight, cfg.MaxQueued, apiMux)))

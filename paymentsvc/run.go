@@ -2,13 +2,16 @@ package paymentsvc
 
 import (
 	"context"
+	"errors"
 	"net/http"
+	"time"
 
 	"github.com/go-kit/log"
 	"github.com/oklog/run"
 
 	"github.com/orderflow/orderflow/internal/docstore/mongostore"
 	"github.com/orderflow/orderflow/internal/httpserver"
+	"github.com/orderflow/orderflow/internal/instrument"
 	"github.com/orderflow/orderflow/internal/process"
 	"github.com/orderflow/orderflow/internal/prommetrics"
 	"github.com/orderflow/orderflow/paymentsvc/payment"
@@ -43,15 +46,17 @@ func Run(ctx context.Context, cfg Config, logger log.Logger) error {
 	}
 	m := prommetrics.NewMetrics("paymentsvc")
 	events := paymentevents.NewPublisher(pubsub.NewPublisher(rdb))
-	svc := payment.NewService(repo, payment.DemoCharger{}, events, cfg.ChargeLease, process.ReplicaName(), logger)
-	svc = payment.LoggingMiddleware(log.With(logger, "component", "api"))(svc)
-	svc = payment.InstrumentingMiddleware(
+	svc := payment.NewService(repo, payment.DemoCharger{}, events, cfg.ChargeLease, process.ReplicaName(), log.With(logger, "component", "payments"))
+	decorate := instrument.Middlewares(log.With(logger, "component", "api"),
 		m.Counter("api_requests_total", "Calls of the payment service, by method and failure.", "method", "error"),
-		m.Histogram("api_request_duration_seconds", "Duration of calls of the payment service.", "method", "error"),
-	)(svc)
-	handlers := paymentevents.MakeHandlers(paymentapi.MakeEndpoints(svc))
+		m.Histogram("api_request_duration_seconds", "Duration of calls of the payment service.", "method", "error"))
+	// Another replica's lease on an order is not a failure a retry in
+	// a moment would pass.
+	retryable := func(err error) bool { return !errors.Is(err, payment.ErrBusy) && !errors.Is(err, payment.ErrNothingToRefund) }
+	handlers := pubsub.Decorate(paymentevents.MakeHandlers(paymentapi.MakeEndpoints(svc, decorate)),
+		pubsub.Recover(log.With(logger, "component", "subscriber")), pubsub.Retry(3, 100*time.Millisecond, retryable))
 	consumer := pubsub.NewConsumer(rdb, handlers, log.With(logger, "component", "subscriber"),
-		pubsub.ClaimEvents("paymentsvc", cfg.ClaimTTL),
+		pubsub.ClaimEvents("paymentsvc", cfg.ClaimTTL), pubsub.DrainTimeout(cfg.ShutdownTimeout),
 		pubsub.Instrument(m.Counter("messages_total", "Order events received, by channel and result.", "channel", "result")))
 
 	mux := http.NewServeMux()

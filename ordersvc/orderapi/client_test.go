@@ -32,7 +32,7 @@ func (f failing) SetStatus(context.Context, string, order.Status) (order.Order, 
 func serve(t *testing.T, s order.Service) orderapi.Endpoints {
 	t.Helper()
 	mux := http.NewServeMux()
-	orderapi.MakeHTTPHandler(mux, orderapi.MakeServerEndpoints(s), log.NewNopLogger())
+	orderapi.MakeHTTPHandler(mux, orderapi.MakeServerEndpoints(s, nil), log.NewNopLogger())
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	c, err := orderapi.NewHTTPClient(srv.URL, srv.Client(), "")
@@ -114,7 +114,7 @@ func TestTheCircuitOpensOnFailuresOfOrdersvcOnly(t *testing.T) {
 // With a token set, ordersvc serves only the callers that present it.
 func TestTheInternalTokenIsRequiredWhenSet(t *testing.T) {
 	mux := http.NewServeMux()
-	orderapi.MakeHTTPHandler(mux, orderapi.MakeServerEndpoints(failing{order.ErrNotFound}), log.NewNopLogger())
+	orderapi.MakeHTTPHandler(mux, orderapi.MakeServerEndpoints(failing{order.ErrNotFound}, nil), log.NewNopLogger())
 	srv := httptest.NewServer(orderapi.RequireToken("s3cret-token", mux))
 	defer srv.Close()
 	ctx := context.Background()

@@ -1,13 +1,13 @@
 // Package orderapi is ordersvc's API: the endpoints of order.Service, the
 // internal HTTP API that serves them to the gateway, and the client of that
 // API, which maps its error codes back to package order's errors and stops
-// calling a failing ordersvc for a while (a circuit breaker). It also holds
-// the endpoints of the payment events ordersvc applies, which package
-// orderevents feeds from Redis.
+// calling a failing ordersvc for a while (a circuit breaker). The endpoints
+// of the payment events ordersvc applies are package eventapi's.
 package orderapi
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/go-kit/kit/endpoint"
 
@@ -24,13 +24,18 @@ type Endpoints struct {
 	SetStatusEndpoint   endpoint.Endpoint
 }
 
-// MakeServerEndpoints returns the endpoints of s.
-func MakeServerEndpoints(s order.Service) Endpoints {
+// MakeServerEndpoints returns the endpoints of s, each decorated by what
+// mw returns for its method (instrument.Middlewares), or bare when mw is
+// nil.
+func MakeServerEndpoints(s order.Service, mw func(method string) endpoint.Middleware) Endpoints {
+	if mw == nil {
+		mw = func(string) endpoint.Middleware { return func(e endpoint.Endpoint) endpoint.Endpoint { return e } }
+	}
 	return Endpoints{
-		CreateOrderEndpoint: MakeCreateOrderEndpoint(s),
-		GetOrderEndpoint:    MakeGetOrderEndpoint(s),
-		ListOrdersEndpoint:  MakeListOrdersEndpoint(s),
-		SetStatusEndpoint:   MakeSetStatusEndpoint(s),
+		CreateOrderEndpoint: mw("CreateOrder")(MakeCreateOrderEndpoint(s)),
+		GetOrderEndpoint:    mw("GetOrder")(MakeGetOrderEndpoint(s)),
+		ListOrdersEndpoint:  mw("ListOrders")(MakeListOrdersEndpoint(s)),
+		SetStatusEndpoint:   mw("SetStatus")(MakeSetStatusEndpoint(s)),
 	}
 }
 
@@ -49,6 +54,14 @@ type CreateOrderResponse struct {
 // Failed implements endpoint.Failer.
 func (r CreateOrderResponse) Failed() error { return r.Err }
 
+// Keyvals names the order for a log line.
+func (r CreateOrderResponse) Keyvals() []any {
+	return []any{"order_id", r.Order.ID, "replayed", r.Replayed}
+}
+
+// Keyvals names the user for a log line.
+func (r CreateOrderRequest) Keyvals() []any { return []any{"user_id", r.NewOrder.UserID} }
+
 // GetOrderRequest asks for one order.
 type GetOrderRequest struct {
 	ID string
@@ -62,6 +75,17 @@ type OrderResponse struct {
 
 // Failed implements endpoint.Failer.
 func (r OrderResponse) Failed() error { return r.Err }
+
+// Keyvals says what became of the order, for a log line.
+func (r OrderResponse) Keyvals() []any {
+	if r.Order.ID == "" {
+		return nil
+	}
+	return []any{"state", string(r.Order.Status) + "/" + string(r.Order.PaymentStatus)}
+}
+
+// Keyvals names the order for a log line.
+func (r GetOrderRequest) Keyvals() []any { return []any{"order_id", r.ID} }
 
 // ListOrdersRequest asks for a page of a user's orders.
 type ListOrdersRequest struct {
@@ -79,16 +103,25 @@ type ListOrdersResponse struct {
 // Failed implements endpoint.Failer.
 func (r ListOrdersResponse) Failed() error { return r.Err }
 
+// Keyvals names the user for a log line.
+func (r ListOrdersRequest) Keyvals() []any { return []any{"user_id", r.UserID} }
+
 // SetStatusRequest asks for an order to be cancelled or confirmed.
 type SetStatusRequest struct {
 	ID     string
 	Status order.Status
 }
 
+// Keyvals names the order and what was asked, for a log line.
+func (r SetStatusRequest) Keyvals() []any { return []any{"order_id", r.ID, "asked", string(r.Status)} }
+
 // MakeCreateOrderEndpoint returns the endpoint of Service.CreateOrder.
 func MakeCreateOrderEndpoint(s order.Service) endpoint.Endpoint {
 	return func(ctx context.Context, request any) (any, error) {
-		req := request.(CreateOrderRequest)
+		req, ok := request.(CreateOrderRequest)
+		if !ok {
+			return nil, wrongRequest(request, "CreateOrderRequest")
+		}
 		o, replayed, err := s.CreateOrder(ctx, req.NewOrder)
 		return CreateOrderResponse{Order: o, Replayed: replayed, Err: err}, nil
 	}
@@ -97,7 +130,10 @@ func MakeCreateOrderEndpoint(s order.Service) endpoint.Endpoint {
 // MakeGetOrderEndpoint returns the endpoint of Service.GetOrder.
 func MakeGetOrderEndpoint(s order.Service) endpoint.Endpoint {
 	return func(ctx context.Context, request any) (any, error) {
-		req := request.(GetOrderRequest)
+		req, ok := request.(GetOrderRequest)
+		if !ok {
+			return nil, wrongRequest(request, "GetOrderRequest")
+		}
 		o, err := s.GetOrder(ctx, req.ID)
 		return OrderResponse{Order: o, Err: err}, nil
 	}
@@ -106,7 +142,10 @@ func MakeGetOrderEndpoint(s order.Service) endpoint.Endpoint {
 // MakeListOrdersEndpoint returns the endpoint of Service.ListOrders.
 func MakeListOrdersEndpoint(s order.Service) endpoint.Endpoint {
 	return func(ctx context.Context, request any) (any, error) {
-		req := request.(ListOrdersRequest)
+		req, ok := request.(ListOrdersRequest)
+		if !ok {
+			return nil, wrongRequest(request, "ListOrdersRequest")
+		}
 		p, err := s.ListOrders(ctx, req.UserID, req.Cursor, req.Limit)
 		return ListOrdersResponse{Page: p, Err: err}, nil
 	}
@@ -115,75 +154,66 @@ func MakeListOrdersEndpoint(s order.Service) endpoint.Endpoint {
 // MakeSetStatusEndpoint returns the endpoint of Service.SetStatus.
 func MakeSetStatusEndpoint(s order.Service) endpoint.Endpoint {
 	return func(ctx context.Context, request any) (any, error) {
-		req := request.(SetStatusRequest)
+		req, ok := request.(SetStatusRequest)
+		if !ok {
+			return nil, wrongRequest(request, "SetStatusRequest")
+		}
 		o, err := s.SetStatus(ctx, req.ID, req.Status)
 		return OrderResponse{Order: o, Err: err}, nil
 	}
 }
 
+// wrongRequest is the error of an endpoint given a request of another
+// type: a mistake in the wiring, which no request of a client can make.
+func wrongRequest(request any, want string) error {
+	return fmt.Errorf("request of type %T, want orderapi.%s", request, want)
+}
+
+// call calls an endpoint and returns its response, which is a T.
+func call[T any](resp any, err error) (T, error) {
+	var r T
+	if err != nil {
+		return r, err
+	}
+	r, ok := resp.(T)
+	if !ok {
+		return r, fmt.Errorf("response of type %T, want %T", resp, r)
+	}
+	return r, nil
+}
+
 // CreateOrder implements order.Service by calling the endpoint.
 func (e Endpoints) CreateOrder(ctx context.Context, n order.NewOrder) (order.Order, bool, error) {
-	resp, err := e.CreateOrderEndpoint(ctx, CreateOrderRequest{NewOrder: n})
+	r, err := call[CreateOrderResponse](e.CreateOrderEndpoint(ctx, CreateOrderRequest{NewOrder: n}))
 	if err != nil {
 		return order.Order{}, false, err
 	}
-	r := resp.(CreateOrderResponse)
 	return r.Order, r.Replayed, r.Err
 }
 
 // GetOrder implements order.Service by calling the endpoint.
 func (e Endpoints) GetOrder(ctx context.Context, id string) (order.Order, error) {
-	resp, err := e.GetOrderEndpoint(ctx, GetOrderRequest{ID: id})
+	r, err := call[OrderResponse](e.GetOrderEndpoint(ctx, GetOrderRequest{ID: id}))
 	if err != nil {
 		return order.Order{}, err
 	}
-	r := resp.(OrderResponse)
 	return r.Order, r.Err
 }
 
 // ListOrders implements order.Service by calling the endpoint.
 func (e Endpoints) ListOrders(ctx context.Context, userID, cursor string, limit int) (order.Page, error) {
-	resp, err := e.ListOrdersEndpoint(ctx, ListOrdersRequest{UserID: userID, Cursor: cursor, Limit: limit})
+	r, err := call[ListOrdersResponse](e.ListOrdersEndpoint(ctx, ListOrdersRequest{UserID: userID, Cursor: cursor, Limit: limit}))
 	if err != nil {
 		return order.Page{}, err
 	}
-	r := resp.(ListOrdersResponse)
 	return r.Page, r.Err
 }
 
 // SetStatus implements order.Service by calling the endpoint.
 func (e Endpoints) SetStatus(ctx context.Context, id string, to order.Status) (order.Order, error) {
-	resp, err := e.SetStatusEndpoint(ctx, SetStatusRequest{ID: id, Status: to})
+	r, err := call[OrderResponse](e.SetStatusEndpoint(ctx, SetStatusRequest{ID: id, Status: to}))
 	if err != nil {
 		return order.Order{}, err
 	}
-	r := resp.(OrderResponse)
 	return r.Order, r.Err
-}
-
-// EventEndpoints are the endpoints of the payment events ordersvc applies.
-type EventEndpoints struct {
-	ApplyPaymentEndpoint endpoint.Endpoint
-	ApplyRefundEndpoint  endpoint.Endpoint
-}
-
-// ApplyRefundRequest says that an order's payment was refunded.
-type ApplyRefundRequest struct {
-	OrderID, CorrelationID string
-}
-
-// MakeEventEndpoints returns the endpoints of s's payment events: requests
-// are an order.PaymentOutcome and an ApplyRefundRequest, and an endpoint's
-// error is the event's failure.
-func MakeEventEndpoints(s order.PaymentEvents) EventEndpoints {
-	return EventEndpoints{
-		ApplyPaymentEndpoint: func(ctx context.Context, request any) (any, error) {
-			_, err := s.ApplyPayment(ctx, request.(order.PaymentOutcome))
-			return nil, err
-		},
-		ApplyRefundEndpoint: func(ctx context.Context, request any) (any, error) {
-			_, err := s.ApplyRefund(ctx, request.(ApplyRefundRequest).OrderID)
-			return nil, err
-		},
-	}
 }

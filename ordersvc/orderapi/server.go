@@ -3,6 +3,7 @@ package orderapi
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strconv"
 
@@ -75,7 +76,10 @@ func decodeListOrdersRequest(_ context.Context, r *http.Request) (any, error) {
 }
 
 func encodeResponse(_ context.Context, w http.ResponseWriter, response any) error {
-	status, body := http.StatusOK, any(nil)
+	var (
+		status = http.StatusOK
+		body   any
+	)
 	switch r := response.(type) {
 	case CreateOrderResponse:
 		status, body = http.StatusCreated, orderBody{Order: toJSON(r.Order), Replayed: r.Replayed}
@@ -87,6 +91,11 @@ func encodeResponse(_ context.Context, w http.ResponseWriter, response any) erro
 			list[i] = toJSON(o)
 		}
 		body = ordersBody{Orders: list, NextCursor: r.Page.NextCursor}
+	default:
+		// A response of no endpoint here: a mistake in the wiring, answered
+		// as the 500 it is rather than as a 200 with nothing in it.
+		httperr.Write(w, httperr.Internal)
+		return fmt.Errorf("no encoding for a response of type %T", response)
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)

@@ -1,6 +1,6 @@
 // Package orderevents is ordersvc on Redis pub/sub: a Publisher that
 // announces orders to paymentsvc (order.Events), and the handlers that feed
-// paymentsvc's answers to orderapi's event endpoints.
+// paymentsvc's answers to the endpoints of package eventapi.
 package orderevents
 
 import (

@@ -5,14 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/orderflow/orderflow/ordersvc/eventapi"
 	"github.com/orderflow/orderflow/ordersvc/order"
-	"github.com/orderflow/orderflow/ordersvc/orderapi"
 	"github.com/orderflow/orderflow/transport/event"
 	"github.com/orderflow/orderflow/transport/pubsub"
 )
 
 // MakeHandlers returns the handlers of the channels ordersvc consumes.
-func MakeHandlers(e orderapi.EventEndpoints) map[string]pubsub.Handler {
+func MakeHandlers(e eventapi.Endpoints) map[string]pubsub.Handler {
 	return map[string]pubsub.Handler{
 		event.ChannelPaymentProcessed: pubsub.NewSubscriber(e.ApplyPaymentEndpoint, decodePaymentProcessed),
 		event.ChannelPaymentRefunded:  pubsub.NewSubscriber(e.ApplyRefundEndpoint, decodePaymentRefunded),
@@ -27,13 +27,13 @@ func decodePaymentProcessed(_ context.Context, payload []byte) (any, error) {
 	if e.Outcome != event.OutcomePaid && e.Outcome != event.OutcomeDeclined {
 		return nil, fmt.Errorf("unknown outcome %q", e.Outcome)
 	}
-	return order.PaymentOutcome{
+	return eventapi.ApplyPaymentRequest{Outcome: order.PaymentOutcome{
 		OrderID:       e.OrderID,
 		PaymentID:     e.PaymentID,
 		Paid:          e.Outcome == event.OutcomePaid,
 		Reason:        e.Reason,
 		CorrelationID: e.CorrelationID,
-	}, nil
+	}}, nil
 }
 
 func decodePaymentRefunded(_ context.Context, payload []byte) (any, error) {
@@ -41,7 +41,7 @@ func decodePaymentRefunded(_ context.Context, payload []byte) (any, error) {
 	if err := decodeEvent(payload, &e, &e.Meta, event.TypePaymentRefunded); err != nil {
 		return nil, err
 	}
-	return orderapi.ApplyRefundRequest{OrderID: e.OrderID, CorrelationID: e.CorrelationID}, nil
+	return eventapi.ApplyRefundRequest{OrderID: e.OrderID}, nil
 }
 
 // decodeEvent decodes payload into v and checks its envelope m.

@@ -2,7 +2,8 @@
 // statuses, the Service that charges an order at most once and refunds a
 // cancelled one, and the ports it needs (a Charger for the payment
 // provider, a Repository for the payments, Events for the reports to
-// ordersvc). Middleware decorates a Service with logging and metrics.
+// ordersvc). Package paymentapi makes its endpoints, which package
+// instrument logs and counts.
 //
 // It links no database, broker or HTTP package: paymentstore, paymentevents
 // and package paymentsvc adapt it to MongoDB, Redis and the process.

@@ -1,7 +1,7 @@
 // Package paymentapi is paymentsvc's endpoints: one go-kit endpoint per
 // method of payment.Service, with its request and response types. Transports
-// (package paymentevents) decode messages into these requests; endpoint
-// middlewares, where wanted, wrap the Endpoints.
+// (package paymentevents) decode messages into these requests; the
+// decorators of package instrument log and count each call.
 //
 // The Service's errors travel in the responses, which implement
 // endpoint.Failer; an endpoint returns an error of its own only for a
@@ -26,11 +26,15 @@ type Endpoints struct {
 	RefundEndpoint endpoint.Endpoint
 }
 
-// MakeEndpoints returns the endpoints of s.
-func MakeEndpoints(s payment.Service) Endpoints {
+// MakeEndpoints returns the endpoints of s, each decorated by what mw
+// returns for its method (instrument.Middlewares), or bare when mw is nil.
+func MakeEndpoints(s payment.Service, mw func(method string) endpoint.Middleware) Endpoints {
+	if mw == nil {
+		mw = func(string) endpoint.Middleware { return func(e endpoint.Endpoint) endpoint.Endpoint { return e } }
+	}
 	return Endpoints{
-		ChargeEndpoint: MakeChargeEndpoint(s),
-		RefundEndpoint: MakeRefundEndpoint(s),
+		ChargeEndpoint: mw("Charge")(MakeChargeEndpoint(s)),
+		RefundEndpoint: mw("Refund")(MakeRefundEndpoint(s)),
 	}
 }
 
@@ -48,6 +52,25 @@ type ChargeResponse struct {
 // Failed implements endpoint.Failer.
 func (r ChargeResponse) Failed() error { return r.Err }
 
+// Keyvals says what the order and its payment are, for a log line.
+func (r ChargeRequest) Keyvals() []any {
+	return []any{"order_id", r.Charge.OrderID, "product_id", r.Charge.ProductID, "amount_sen", r.Charge.Amount}
+}
+
+// Keyvals says what became of the payment, for a log line.
+func (r ChargeResponse) Keyvals() []any { return paymentKeyvals(r.Payment) }
+
+func paymentKeyvals(p payment.Payment) []any {
+	if p.ID == "" {
+		return nil
+	}
+	kv := []any{"payment_id", p.ID, "payment_status", string(p.Status)}
+	if p.Reason != "" {
+		kv = append(kv, "reason", p.Reason)
+	}
+	return kv
+}
+
 // RefundRequest asks for the payment of a cancelled order to be refunded.
 type RefundRequest struct {
 	Refund payment.RefundRequest
@@ -61,6 +84,12 @@ type RefundResponse struct {
 
 // Failed implements endpoint.Failer.
 func (r RefundResponse) Failed() error { return r.Err }
+
+// Keyvals names the order, for a log line.
+func (r RefundRequest) Keyvals() []any { return []any{"order_id", r.Refund.OrderID} }
+
+// Keyvals says what became of the payment, for a log line.
+func (r RefundResponse) Keyvals() []any { return paymentKeyvals(r.Payment) }
 
 // MakeChargeEndpoint returns the endpoint of Service.Charge; its request is
 // a ChargeRequest, its response a ChargeResponse.

@@ -30,7 +30,7 @@ func (s *recordingService) Refund(_ context.Context, r payment.RefundRequest) (p
 
 func TestTheEndpointsCallTheServiceWithTheRequest(t *testing.T) {
 	svc := &recordingService{}
-	e := paymentapi.MakeEndpoints(svc)
+	e := paymentapi.MakeEndpoints(svc, nil)
 	charge := payment.ChargeRequest{OrderID: "o1", UserID: "u1", ProductID: "1", Amount: 9900, Currency: "MYR", CorrelationID: "c1"}
 	refund := payment.RefundRequest{OrderID: "o1", CorrelationID: "c2"}
 	ctx := context.Background()
@@ -49,7 +49,7 @@ func TestTheEndpointsCallTheServiceWithTheRequest(t *testing.T) {
 }
 
 func TestTheServicesErrorsTravelInTheResponse(t *testing.T) {
-	e := paymentapi.MakeEndpoints(&recordingService{err: payment.ErrBusy})
+	e := paymentapi.MakeEndpoints(&recordingService{err: payment.ErrBusy}, nil)
 	ctx := context.Background()
 	for name, call := range map[string]func() (any, error){
 		"charge": func() (any, error) { return e.ChargeEndpoint(ctx, paymentapi.ChargeRequest{}) },
@@ -67,7 +67,7 @@ func TestTheServicesErrorsTravelInTheResponse(t *testing.T) {
 }
 
 func TestARequestOfTheWrongTypeIsAnEndpointError(t *testing.T) {
-	e := paymentapi.MakeEndpoints(&recordingService{})
+	e := paymentapi.MakeEndpoints(&recordingService{}, nil)
 	ctx := context.Background()
 	if _, err := e.ChargeEndpoint(ctx, paymentapi.RefundRequest{}); err == nil {
 		t.Error("charge endpoint: want an error for a RefundRequest")
@@ -79,7 +79,7 @@ func TestARequestOfTheWrongTypeIsAnEndpointError(t *testing.T) {
 
 func TestTheEndpointsAreAServiceThatReturnsTheServicesErrors(t *testing.T) {
 	svc := &recordingService{err: payment.ErrNotFound}
-	var s payment.Service = paymentapi.MakeEndpoints(svc)
+	var s payment.Service = paymentapi.MakeEndpoints(svc, nil)
 	ctx := context.Background()
 	if _, err := s.Charge(ctx, payment.ChargeRequest{OrderID: "o1"}); !errors.Is(err, payment.ErrNotFound) {
 		t.Errorf("charge: want ErrNotFound, have %v", err)

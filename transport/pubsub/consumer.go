@@ -19,6 +19,7 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/orderflow/orderflow/internal/correlation"
 	"github.com/orderflow/orderflow/internal/telemetry"
 	"github.com/orderflow/orderflow/transport/event"
 )
@@ -39,6 +40,7 @@ type Consumer struct {
 	workers       int
 	pingInterval  time.Duration
 	handleTimeout time.Duration
+	drainTimeout  time.Duration
 	messages      metrics.Counter
 	active        atomic.Bool
 }
@@ -63,10 +65,23 @@ func Workers(n int) ConsumerOption {
 }
 
 // Instrument counts every message by channel and result: handled, failed
-// (the sender's redelivery retries), dropped (it can never be handled) or
-// elsewhere (another replica of the group claimed it).
+// (the sender's redelivery retries), dropped (it can never be handled),
+// panicked (its handler did, under Recover; the sender's redelivery
+// retries) or elsewhere (another replica of the group claimed it).
 func Instrument(messages metrics.Counter) ConsumerOption {
 	return func(c *Consumer) { c.messages = messages }
+}
+
+// DrainTimeout bounds how long Run, once its context is cancelled, goes on
+// handling the messages it had received (default 10s): then the handlers'
+// contexts are cancelled, and what they did not finish is left to the
+// senders' redelivery.
+func DrainTimeout(d time.Duration) ConsumerOption {
+	return func(c *Consumer) {
+		if d > 0 {
+			c.drainTimeout = d
+		}
+	}
 }
 
 // PingInterval sets how long a quiet subscription waits before it checks the
@@ -84,6 +99,7 @@ func NewConsumer(client *redis.Client, handlers map[string]Handler, logger log.L
 		workers:       8,
 		pingInterval:  5 * time.Second,
 		handleTimeout: 30 * time.Second,
+		drainTimeout:  10 * time.Second,
 		messages:      discard.NewCounter(),
 	}
 	for _, opt := range opts {
@@ -100,7 +116,7 @@ func NewConsumer(client *redis.Client, handlers map[string]Handler, logger log.L
 }
 
 // results are the values of the result label of Instrument's counter.
-var results = []string{"handled", "failed", "dropped", "elsewhere"}
+var results = []string{"handled", "failed", "dropped", "panicked", "elsewhere"}
 
 // Active reports whether the subscription to every channel is in place.
 func (c *Consumer) Active() bool { return c.active.Load() }
@@ -115,7 +131,7 @@ func (c *Consumer) Check(context.Context) error {
 }
 
 // Run subscribes and handles messages until ctx is cancelled. Messages already
-// received are handled before it returns.
+// received are handled before it returns, for at most the drain timeout.
 func (c *Consumer) Run(ctx context.Context) error {
 	channels := make([]string, 0, len(c.handlers))
 	for ch := range c.handlers {
@@ -128,6 +144,10 @@ func (c *Consumer) Run(ctx context.Context) error {
 	defer stop()
 	defer c.active.Store(false)
 
+	// Handlers run on their own context: one that outlives ctx by the drain
+	// timeout, so that what was received is handled, within a bound.
+	handling, stopHandling := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopHandling()
 	queues := make([]chan delivery, c.workers)
 	var wg sync.WaitGroup
 	for i := range queues {
@@ -135,7 +155,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 		queues[i] = q
 		wg.Go(func() {
 			for d := range q {
-				c.handle(d)
+				c.handle(handling, d)
 			}
 		})
 	}
@@ -143,7 +163,15 @@ func (c *Consumer) Run(ctx context.Context) error {
 		for _, q := range queues {
 			close(q)
 		}
-		wg.Wait()
+		drained := make(chan struct{})
+		go func() { wg.Wait(); close(drained) }()
+		select {
+		case <-drained:
+		case <-time.After(c.drainTimeout):
+			c.logger.Log("msg", "handlers still busy at the end of the drain; left to the senders' redelivery", "drain_timeout", c.drainTimeout)
+			stopHandling()
+			<-drained
+		}
 	}()
 
 	backoff := newBackoff(100*time.Millisecond, 2*time.Second)
@@ -190,10 +218,13 @@ type delivery struct {
 	meta event.Meta
 }
 
-func (c *Consumer) handle(d delivery) {
+func (c *Consumer) handle(base context.Context, d delivery) {
 	m, meta := d.msg, d.meta
-	ctx, cancel := context.WithTimeout(context.Background(), c.handleTimeout)
+	ctx, cancel := context.WithTimeout(base, c.handleTimeout)
 	defer cancel()
+	if meta.CorrelationID != "" {
+		ctx = correlation.NewContext(ctx, meta.CorrelationID)
+	}
 	// The handling continues the trace of the work that published it.
 	ctx, span := tracer.Start(telemetry.WithTraceParent(ctx, meta.TraceParent), "handle "+m.Channel,
 		trace.WithSpanKind(trace.SpanKindConsumer),
@@ -225,6 +256,8 @@ func (c *Consumer) handle(d delivery) {
 	case errors.Is(err, ErrUndecodable):
 		c.count(m.Channel, "dropped")
 		logger.Log("msg", "message dropped: it can never be handled", "err", err)
+	case errors.Is(err, ErrPanicked):
+		c.count(m.Channel, "panicked")
 	default:
 		c.count(m.Channel, "failed")
 		logger.Log("msg", "message not handled; the sender's redelivery will retry", "err", err)

@@ -4,12 +4,14 @@ import (
 	"context"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/go-kit/log"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/orderflow/orderflow/internal/correlation"
 	"github.com/orderflow/orderflow/internal/testenv"
 	"github.com/orderflow/orderflow/transport/event"
 	"github.com/orderflow/orderflow/transport/pubsub"
@@ -102,4 +104,61 @@ func TestTheConsumerResubscribesAfterRedisRestarts(t *testing.T) {
 		t.Fatal(err)
 	}
 	testenv.Eventually(t, 5*time.Second, "a message after the restart was not handled", func() bool { return h.count() == 1 })
+}
+
+// blocking is a Handler that holds every message until its context is
+// done, and counts those it was asked to handle.
+type blocking struct{ started, ended atomic.Int32 }
+
+func (b *blocking) ServeMessage(ctx context.Context, _ []byte) error {
+	b.started.Add(1)
+	<-ctx.Done()
+	b.ended.Add(1)
+	return ctx.Err()
+}
+
+func TestAtShutdownTheHandlersGetTheDrainTimeoutAndNoMore(t *testing.T) {
+	redisServer := testenv.Redis(t)
+	h := &blocking{}
+	c := pubsub.NewConsumer(testenv.RedisClient(t, redisServer), map[string]pubsub.Handler{"test.channel": h}, log.NewNopLogger(),
+		pubsub.DrainTimeout(300*time.Millisecond))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = c.Run(ctx) }()
+	testenv.Eventually(t, 5*time.Second, "the consumer never subscribed", c.Active)
+	if err := testenv.RedisClient(t, redisServer).Publish(context.Background(), "test.channel", `{"orderId":"o1"}`).Err(); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, 5*time.Second, "the message was never handed over", func() bool { return h.started.Load() == 1 })
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not return within the drain timeout of a stuck handler")
+	}
+	if h.ended.Load() != 1 {
+		t.Errorf("want the stuck handler's context cancelled, have %d ended", h.ended.Load())
+	}
+}
+
+func TestAHandledMessageCarriesItsCorrelationIDInTheContext(t *testing.T) {
+	redisServer := testenv.Redis(t)
+	seen := make(chan string, 1)
+	h := pubsub.HandlerFunc(func(ctx context.Context, _ []byte) error {
+		seen <- correlation.FromContext(ctx)
+		return nil
+	})
+	runConsumer(t, testenv.RedisClient(t, redisServer), h)
+	msg := event.OrderCreated{Meta: event.NewMeta(event.TypeOrderCreated, "6b06df22a1b2c3d4e5f60718", "req-7")}
+	if _, err := pubsub.NewPublisher(testenv.RedisClient(t, redisServer)).Publish(context.Background(), "test.channel", msg); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case id := <-seen:
+		if id != "req-7" {
+			t.Errorf("want correlation id req-7, have %q", id)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the message was never handled")
+	}
 }
