@@ -22,6 +22,7 @@ import (
 	"github.com/orderflow/orderflow/internal/process"
 	"github.com/orderflow/orderflow/internal/redisserver"
 	"github.com/orderflow/orderflow/internal/startup"
+	"github.com/orderflow/orderflow/internal/telemetry"
 
 	"github.com/orderflow/orderflow/ordersvc"
 	"github.com/orderflow/orderflow/paymentsvc"
@@ -68,7 +69,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 
 // Run starts the stack and runs it until ctx is cancelled or a part fails.
 // Everything it started is stopped before it returns.
-func Run(ctx context.Context, cfg Config, stderr io.Writer) error {
+func Run(ctx context.Context, cfg Config, stderr io.Writer, tracing *telemetry.Tracing) error {
 	logger := process.NewLogger(stderr, "devstack")
 	if err := checkPorts(cfg); err != nil {
 		return err
@@ -137,10 +138,10 @@ func Run(ctx context.Context, cfg Config, stderr io.Writer) error {
 	flows.RegisterFlags(flag.NewFlagSet("flowsvc", flag.ContinueOnError))
 	flows.HTTPAddr, flows.Redis.URL, flows.GatewayURL = cfg.FlowsvcAddr, redisURL, "http://"+dialAddr(cfg.GatewayAddr)
 
-	g.Add(func() error { return ordersvc.Run(ctx, orders, process.NewLogger(stderr, "ordersvc")) }, func(error) {})
-	g.Add(func() error { return paymentsvc.Run(ctx, payments, process.NewLogger(stderr, "paymentsvc")) }, func(error) {})
-	g.Add(func() error { return gateway.Run(ctx, gw, process.NewLogger(stderr, "gateway")) }, func(error) {})
-	g.Add(func() error { return flowsvc.Run(ctx, flows, process.NewLogger(stderr, "flowsvc")) }, func(error) {})
+	g.Add(func() error { return ordersvc.Run(ctx, orders, process.NewLogger(stderr, "ordersvc"), tracing) }, func(error) {})
+	g.Add(func() error { return paymentsvc.Run(ctx, payments, process.NewLogger(stderr, "paymentsvc"), tracing) }, func(error) {})
+	g.Add(func() error { return gateway.Run(ctx, gw, process.NewLogger(stderr, "gateway"), tracing) }, func(error) {})
+	g.Add(func() error { return flowsvc.Run(ctx, flows, process.NewLogger(stderr, "flowsvc"), tracing) }, func(error) {})
 	base := "http://localhost:" + port(cfg.GatewayAddr)
 	logger.Log("msg", "order system starting; Ctrl-C stops it", "api", base+"/orders", "swagger_ui", base+"/api",
 		"flow_page", "http://localhost:"+port(cfg.FlowsvcAddr)+"/")

@@ -17,6 +17,7 @@ import (
 	"github.com/orderflow/orderflow/ordersvc/orderstore"
 
 	"github.com/orderflow/orderflow/internal/process"
+	"github.com/orderflow/orderflow/internal/telemetry"
 	"github.com/orderflow/orderflow/internal/testenv"
 	"github.com/orderflow/orderflow/ordersvc"
 	"github.com/orderflow/orderflow/paymentsvc"
@@ -50,6 +51,12 @@ type inProcess struct {
 // startSystem starts everything but paymentsvc when withPayments is false.
 func startSystem(t testing.TB, withPayments bool) *system {
 	t.Helper()
+	return startTracedSystem(t, withPayments, nil)
+}
+
+// startTracedSystem is startSystem with the services tracing with tracing.
+func startTracedSystem(t testing.TB, withPayments bool, tracing *telemetry.Tracing) *system {
+	t.Helper()
 	s := &system{t: t, redis: testenv.Redis(t), mongo: ferretDB(t), logs: &testenv.Log{}}
 	s.mongoURI = s.mongo.URI
 	t.Cleanup(func() {
@@ -71,13 +78,13 @@ func startSystem(t testing.TB, withPayments bool) *system {
 	}
 	s.gatewayURL = "http://" + gatewayCfg.HTTPAddr
 	s.orders = &inProcess{name: "ordersvc", addr: ordersCfg.HTTPAddr, run: func(ctx context.Context) error {
-		return ordersvc.Run(ctx, ordersCfg, s.logger("ordersvc"))
+		return ordersvc.Run(ctx, ordersCfg, s.logger("ordersvc"), tracing)
 	}}
 	s.payments = &inProcess{name: "paymentsvc", addr: paymentsCfg.HTTPAddr, run: func(ctx context.Context) error {
-		return paymentsvc.Run(ctx, paymentsCfg, s.logger("paymentsvc"))
+		return paymentsvc.Run(ctx, paymentsCfg, s.logger("paymentsvc"), tracing)
 	}}
 	s.gateway = &inProcess{name: "gateway", addr: gatewayCfg.HTTPAddr, run: func(ctx context.Context) error {
-		return gateway.Run(ctx, gatewayCfg, s.logger("gateway"))
+		return gateway.Run(ctx, gatewayCfg, s.logger("gateway"), tracing)
 	}}
 
 	s.start(s.orders)

@@ -29,7 +29,7 @@ func TestAServiceGivesUpWhenMongoDBStaysUnreachable(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	begin := time.Now()
-	err := paymentsvc.Run(ctx, cfg, log.NewNopLogger())
+	err := paymentsvc.Run(ctx, cfg, log.NewNopLogger(), nil)
 	if took := time.Since(begin); took > 5*time.Second {
 		t.Errorf("gave up after %v, not at the caller's deadline", took)
 	}
@@ -47,7 +47,7 @@ func TestAServiceWaitsForAMongoDBThatIsStarting(t *testing.T) {
 	cfg.HTTPAddr, cfg.Mongo.URI, cfg.Redis.URL = testenv.FreeAddr(t), "mongodb://"+mongoAddr, "redis://"+redis.Addr
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- ordersvc.Run(ctx, cfg, log.NewNopLogger()) }()
+	go func() { done <- ordersvc.Run(ctx, cfg, log.NewNopLogger(), nil) }()
 
 	// Until it is up, the address refuses the service's connections; it
 	// comes up once the service has been trying for longer than one ping
@@ -102,7 +102,7 @@ func TestAServiceGivesUpWhenRedisStaysUnreachable(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	begin := time.Now()
-	err := ordersvc.Run(ctx, cfg, log.NewNopLogger())
+	err := ordersvc.Run(ctx, cfg, log.NewNopLogger(), nil)
 	if took := time.Since(begin); took > 5*time.Second {
 		t.Errorf("gave up after %v, not at the caller's deadline", took)
 	}
@@ -121,7 +121,7 @@ func TestRunRefusesABusyPortBeforeStartingAnything(t *testing.T) {
 		DataDir: t.TempDir(), MongoAddr: testenv.FreeAddr(t), RedisAddr: testenv.FreeAddr(t),
 		GatewayAddr: ln.Addr().String(), OrdersvcAddr: testenv.FreeAddr(t), PaymentsvcAddr: testenv.FreeAddr(t),
 	}
-	err = devstack.Run(context.Background(), cfg, &strings.Builder{})
+	err = devstack.Run(context.Background(), cfg, &strings.Builder{}, nil)
 	if err == nil || !strings.Contains(err.Error(), ln.Addr().String()) || !strings.Contains(err.Error(), "GATEWAY_ADDR") {
 		t.Errorf("want an error naming the port and GATEWAY_ADDR, have %v", err)
 	}
@@ -132,7 +132,7 @@ func TestTheGatewayCanServeMetricsApartFromThePublicAPI(t *testing.T) {
 	cfg.HTTPAddr, cfg.MetricsAddr, cfg.OrdersURL = testenv.FreeAddr(t), testenv.FreeAddr(t), "http://"+testenv.FreeAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- gateway.Run(ctx, cfg, log.NewNopLogger()) }()
+	go func() { done <- gateway.Run(ctx, cfg, log.NewNopLogger(), nil) }()
 	defer func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -179,7 +179,7 @@ func TestMakeRunRefusesAGuessableSecret(t *testing.T) {
 		GatewayAddr: testenv.FreeAddr(t), OrdersvcAddr: testenv.FreeAddr(t), PaymentsvcAddr: testenv.FreeAddr(t),
 		AuthSecret: "short", RateLimit: 20,
 	}
-	err := devstack.Run(context.Background(), cfg, &strings.Builder{})
+	err := devstack.Run(context.Background(), cfg, &strings.Builder{}, nil)
 	if err == nil || !strings.Contains(err.Error(), "-auth.hs256.secret") {
 		t.Errorf("want an error naming -auth.hs256.secret, have %v", err)
 	}

@@ -3,11 +3,8 @@ package devstack_test
 import (
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
-	"go.opentelemetry.io/otel"
-	"go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
@@ -15,16 +12,6 @@ import (
 	"github.com/orderflow/orderflow/internal/telemetry"
 	"github.com/orderflow/orderflow/internal/testenv"
 )
-
-// spans records every span of the test binary in memory (other tests'
-// spans land there too: the checks pick their own trace). It is installed
-// once: tracers taken from the global provider stay with the first one set.
-var spans = sync.OnceValue(func() *tracetest.SpanRecorder {
-	rec := tracetest.NewSpanRecorder()
-	telemetry.Install(sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec)))
-	otel.SetTextMapPropagator(propagation.TraceContext{})
-	return rec
-})
 
 // traceOf returns the names of the ended spans of the trace that the
 // gateway's request with correlation id cid started.
@@ -50,9 +37,9 @@ func traceOf(rec *tracetest.SpanRecorder, cid string) []string {
 // One trace follows an order through every service: the gateway's
 // request, ordersvc's call, the event to paymentsvc, and its answer back.
 func TestOneTraceCoversAnOrdersWholeFlow(t *testing.T) {
-	rec := spans()
-	s := startSystem(t, true)
-	run := objectid.New() // the recorder outlives a test run: ids of this one
+	rec := tracetest.NewSpanRecorder()
+	s := startTracedSystem(t, true, telemetry.New(sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))))
+	run := objectid.New() // ids of this run, should the test run again
 
 	for _, tc := range []struct {
 		cid, product, order, payment string

@@ -14,6 +14,7 @@ import (
 	"github.com/orderflow/orderflow/internal/httpserver"
 	"github.com/orderflow/orderflow/internal/process"
 	"github.com/orderflow/orderflow/internal/prommetrics"
+	"github.com/orderflow/orderflow/internal/telemetry"
 	"github.com/orderflow/orderflow/transport/httperr"
 	"github.com/orderflow/orderflow/transport/pubsub"
 )
@@ -24,11 +25,11 @@ const gatewayTimeout = 10 * time.Second
 // Run builds flowsvc's component graph and runs it until ctx is cancelled
 // or an actor fails. It fails fast on a configuration that cannot work,
 // and when Redis is unreachable or the HTTP address is taken.
-func Run(ctx context.Context, cfg Config, logger log.Logger) error {
+func Run(ctx context.Context, cfg Config, logger log.Logger, tracing *telemetry.Tracing) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	rdb, err := pubsub.Connect(ctx, cfg.Redis, logger)
+	rdb, err := pubsub.Connect(ctx, cfg.Redis)
 	if err != nil {
 		return err
 	}
@@ -43,6 +44,7 @@ func Run(ctx context.Context, cfg Config, logger log.Logger) error {
 	// No pubsub.ClaimEvents: every replica sees every event, so each can
 	// show the whole flow to the pages connected to it.
 	consumer := pubsub.NewConsumer(rdb, flowevents.MakeHandlers(board), log.With(logger, "component", "subscriber"),
+		pubsub.ConsumeTraced(tracing),
 		pubsub.Instrument(m.Counter("messages_total", "Events received, by channel and result.", "channel", "result")))
 	receivers := flowevents.NewReceivers(rdb, flowevents.Channels, time.Second, log.With(logger, "component", "receivers"))
 	stream := flowweb.NewStream(board, receivers.Counts, log.With(logger, "component", "stream"),

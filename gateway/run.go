@@ -68,7 +68,7 @@ func (c Config) Validate() error {
 // Run builds the gateway's component graph and runs it until ctx is
 // cancelled or an actor fails. It does not wait for ordersvc: until ordersvc
 // answers, the API answers 503, and /readyz reports ordersvc failing.
-func Run(ctx context.Context, cfg Config, logger log.Logger) error {
+func Run(ctx context.Context, cfg Config, logger log.Logger, tracing *telemetry.Tracing) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
@@ -76,7 +76,7 @@ func Run(ctx context.Context, cfg Config, logger log.Logger) error {
 	// at once: the default keeps two, and every other request would dial.
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.MaxIdleConns, transport.MaxIdleConnsPerHost = 0, 512
-	httpClient := &http.Client{Timeout: cfg.OrdersTimeout, Transport: telemetry.Transport(transport)}
+	httpClient := &http.Client{Timeout: cfg.OrdersTimeout, Transport: tracing.Transport(transport)}
 	orders, err := orderapi.NewHTTPClient(cfg.OrdersURL, httpClient, cfg.InternalToken)
 	if err != nil {
 		return err
@@ -123,7 +123,7 @@ func Run(ctx context.Context, cfg Config, logger log.Logger) error {
 		httpserver.AddServer(&g, httpserver.NewServer(correlationhttp.Middleware(metrics)), mln, cfg.ShutdownTimeout, logger)
 	}
 	// Each request of an order route starts (or continues) a trace.
-	traced := telemetry.Handler(api, "gateway", otelhttp.WithFilter(func(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/orders") }))
+	traced := tracing.Handler(api, "gateway", otelhttp.WithFilter(func(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/orders") }))
 	httpserver.AddServer(&g, httpserver.NewServer(traced), ln, cfg.ShutdownTimeout, logger)
 	return g.Run()
 }

@@ -96,7 +96,7 @@ func (c Config) Validate() error {
 // Run builds ordersvc's component graph and runs it until ctx is cancelled
 // or an actor fails. It fails fast when MongoDB or Redis is unreachable or
 // the HTTP address is taken.
-func Run(ctx context.Context, cfg Config, logger log.Logger) error {
+func Run(ctx context.Context, cfg Config, logger log.Logger, tracing *telemetry.Tracing) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
@@ -105,7 +105,7 @@ func Run(ctx context.Context, cfg Config, logger log.Logger) error {
 		return err
 	}
 	defer mongoClient.Disconnect(context.Background())
-	rdb, err := pubsub.Connect(ctx, cfg.Redis, logger)
+	rdb, err := pubsub.Connect(ctx, cfg.Redis)
 	if err != nil {
 		return err
 	}
@@ -117,7 +117,7 @@ func Run(ctx context.Context, cfg Config, logger log.Logger) error {
 		return err
 	}
 	m := prommetrics.NewMetrics("ordersvc")
-	svc := order.NewService(store, orderevents.NewPublisher(pubsub.NewPublisher(rdb)), log.With(logger, "component", "orders"))
+	svc := order.NewService(store, orderevents.NewPublisher(pubsub.NewPublisher(rdb, pubsub.PublishTraced(tracing))), log.With(logger, "component", "orders"))
 	// One set of decorators for every endpoint, fed by HTTP or by Redis.
 	decorate := instrument.Middlewares(log.With(logger, "component", "api"),
 		m.Counter("api_requests_total", "Calls of the order API and of the payment events, by method and failure.", "method", "error"),
@@ -127,6 +127,7 @@ func Run(ctx context.Context, cfg Config, logger log.Logger) error {
 		pubsub.Recover(log.With(logger, "component", "subscriber")), pubsub.Retry(3, 100*time.Millisecond, nil))
 	consumer := pubsub.NewConsumer(rdb, handlers, log.With(logger, "component", "subscriber"),
 		pubsub.ClaimEvents("ordersvc", cfg.ClaimTTL), pubsub.DrainTimeout(cfg.ShutdownTimeout),
+		pubsub.ConsumeTraced(tracing),
 		pubsub.Instrument(m.Counter("messages_total", "Payment events received, by channel and result.", "channel", "result")))
 	redeliveries := m.Counter("redeliveries_total", "Order events published again because paymentsvc had not answered.")
 	redeliveries.Add(0) // on /metrics from the start
@@ -159,7 +160,7 @@ func Run(ctx context.Context, cfg Config, logger log.Logger) error {
 		return err
 	}
 	// A call of the order API continues the gateway's trace.
-	traced := telemetry.Handler(mux, "ordersvc", otelhttp.WithFilter(func(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/v1/") }),
+	traced := tracing.Handler(mux, "ordersvc", otelhttp.WithFilter(func(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/v1/") }),
 		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return "ordersvc " + r.Method }))
 	httpserver.AddServer(&g, httpserver.NewServer(traced), ln, cfg.ShutdownTimeout, logger)
 	g.Add(func() error { return consumer.Run(ctx) }, func(error) {})

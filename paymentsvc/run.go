@@ -14,6 +14,7 @@ import (
 	"github.com/orderflow/orderflow/internal/instrument"
 	"github.com/orderflow/orderflow/internal/process"
 	"github.com/orderflow/orderflow/internal/prommetrics"
+	"github.com/orderflow/orderflow/internal/telemetry"
 	"github.com/orderflow/orderflow/paymentsvc/payment"
 	"github.com/orderflow/orderflow/paymentsvc/paymentapi"
 	"github.com/orderflow/orderflow/paymentsvc/paymentevents"
@@ -25,7 +26,7 @@ import (
 // Run builds paymentsvc's component graph and runs it until ctx is
 // cancelled or an actor fails. It fails fast on a configuration that cannot
 // work, and when MongoDB or Redis is unreachable or the HTTP address is taken.
-func Run(ctx context.Context, cfg Config, logger log.Logger) error {
+func Run(ctx context.Context, cfg Config, logger log.Logger, tracing *telemetry.Tracing) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
@@ -34,7 +35,7 @@ func Run(ctx context.Context, cfg Config, logger log.Logger) error {
 		return err
 	}
 	defer mongoClient.Disconnect(context.Background())
-	rdb, err := pubsub.Connect(ctx, cfg.Redis, logger)
+	rdb, err := pubsub.Connect(ctx, cfg.Redis)
 	if err != nil {
 		return err
 	}
@@ -45,18 +46,21 @@ func Run(ctx context.Context, cfg Config, logger log.Logger) error {
 		return err
 	}
 	m := prommetrics.NewMetrics("paymentsvc")
-	events := paymentevents.NewPublisher(pubsub.NewPublisher(rdb))
+	events := paymentevents.NewPublisher(pubsub.NewPublisher(rdb, pubsub.PublishTraced(tracing)))
 	svc := payment.NewService(repo, payment.DemoCharger{}, events, cfg.ChargeLease, process.ReplicaName(), log.With(logger, "component", "payments"))
 	decorate := instrument.Middlewares(log.With(logger, "component", "api"),
 		m.Counter("api_requests_total", "Calls of the payment service, by method and failure.", "method", "error"),
 		m.Histogram("api_request_duration_seconds", "Duration of calls of the payment service.", "method", "error"))
 	// Another replica's lease on an order is not a failure a retry in
 	// a moment would pass.
-	retryable := func(err error) bool { return !errors.Is(err, payment.ErrBusy) && !errors.Is(err, payment.ErrNothingToRefund) }
+	retryable := func(err error) bool {
+		return !errors.Is(err, payment.ErrBusy) && !errors.Is(err, payment.ErrNothingToRefund)
+	}
 	handlers := pubsub.Decorate(paymentevents.MakeHandlers(paymentapi.MakeEndpoints(svc, decorate)),
 		pubsub.Recover(log.With(logger, "component", "subscriber")), pubsub.Retry(3, 100*time.Millisecond, retryable))
 	consumer := pubsub.NewConsumer(rdb, handlers, log.With(logger, "component", "subscriber"),
 		pubsub.ClaimEvents("paymentsvc", cfg.ClaimTTL), pubsub.DrainTimeout(cfg.ShutdownTimeout),
+		pubsub.ConsumeTraced(tracing),
 		pubsub.Instrument(m.Counter("messages_total", "Order events received, by channel and result.", "channel", "result")))
 
 	mux := http.NewServeMux()

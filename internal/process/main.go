@@ -35,15 +35,20 @@ type Command struct {
 	Run func(fs *flag.FlagSet, envPrefix string, args []string, stdout, stderr io.Writer) int
 }
 
+// Serve is what a service does once configured: run until ctx is
+// cancelled, logging to logger and tracing with tracing (nil: off).
+type Serve func(ctx context.Context, logger log.Logger, tracing *telemetry.Tracing) error
+
 // Main runs a service process: flags from the command line and the
-// environment, a logger, then serve until SIGINT or SIGTERM. It exits 0 on a
-// signal or -h, and 1 when serve fails or the configuration is bad.
+// environment, a logger, tracing, then serve until SIGINT or SIGTERM. It
+// exits 0 on a signal or -h, and 1 when serve fails or the configuration is
+// bad; the traces are flushed first either way.
 //
 // "name probe [path] [flags]" instead checks the service already running
 // with the same configuration (see httpserver.Probe), for container health
 // checks; path defaults to /readyz. "name <command> ..." runs one of
 // commands.
-func Main(name, envPrefix string, register func(*flag.FlagSet), serve func(context.Context, log.Logger) error, commands ...Command) {
+func Main(name, envPrefix string, register func(*flag.FlagSet), serve Serve, commands ...Command) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	register(fs)
 	args := os.Args[1:]
@@ -71,27 +76,36 @@ func Main(name, envPrefix string, register func(*flag.FlagSet), serve func(conte
 		logger.Log("msg", "bad configuration", "err", fmt.Sprintf("unexpected argument %q (-h lists the commands)", fs.Arg(0)))
 		os.Exit(1)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	shutdownTracing, err := telemetry.Setup(ctx, name)
+	tracing, err := telemetry.Setup(context.Background(), name)
 	if err != nil {
 		logger.Log("msg", "bad configuration", "err", err)
 		os.Exit(1)
 	}
-	defer func() {
-		flush, done := context.WithTimeout(context.Background(), 5*time.Second)
-		defer done()
-		_ = shutdownTracing(flush)
-	}()
+	os.Exit(Run(logger, tracing, serve, syscall.SIGINT, syscall.SIGTERM))
+}
+
+// Run runs serve until one of signals comes or serve fails, flushes the
+// traces, and returns the process's exit code: 0 on a signal, 1 on a
+// failure.
+func Run(logger log.Logger, tracing *telemetry.Tracing, serve Serve, signals ...os.Signal) int {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	var g run.Group
-	g.Add(func() error { return serve(ctx, logger) }, func(error) { cancel() })
-	g.Add(run.SignalHandler(ctx, syscall.SIGINT, syscall.SIGTERM))
-	err = g.Run()
+	g.Add(func() error { return serve(ctx, logger, tracing) }, func(error) { cancel() })
+	g.Add(run.SignalHandler(ctx, signals...))
+	err := g.Run()
+
+	flush, done := context.WithTimeout(context.Background(), 5*time.Second)
+	defer done()
+	if ferr := tracing.Shutdown(flush); ferr != nil {
+		logger.Log("msg", "traces not flushed", "err", ferr)
+	}
 	if sig := (*run.SignalError)(nil); errors.As(err, &sig) {
 		logger.Log("msg", "stopped", "signal", sig.Signal)
-		return
+		return 0
 	}
 	logger.Log("msg", "exiting", "err", err)
-	os.Exit(1)
+	return 1
 }
 
 // printMainUsage is the -h of a service: how to run it, its probe command,

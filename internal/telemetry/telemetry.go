@@ -3,6 +3,11 @@
 // Redis and paymentsvc, and back. Spans are exported only when the standard
 // OTEL_EXPORTER_OTLP_ENDPOINT is set; the W3C trace context is carried in
 // any case, over HTTP headers and inside event envelopes.
+//
+// A process's Tracing is made once, by main, and handed to what needs it:
+// nothing here is process-wide, not even OpenTelemetry's global provider,
+// so several services in one process (devstack) or one test binary each
+// trace as they were given.
 package telemetry
 
 import (
@@ -10,27 +15,31 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"sync/atomic"
 
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
-	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	semconv "go.opentelemetry.io/otel/semconv/v1.26.0"
 	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 )
 
-// Setup installs the process's tracer provider for service, exporting over
-// OTLP/HTTP, when OTEL_EXPORTER_OTLP_ENDPOINT (or its _TRACES_ variant) is
-// set. Without it, tracing stays off: spans cost nothing and get no ids,
-// though a trace context that arrives is passed on. It returns the function
-// that flushes and stops the provider.
-func Setup(ctx context.Context, service string) (shutdown func(context.Context) error, err error) {
-	otel.SetTextMapPropagator(propagation.TraceContext{})
+// Tracing is how a process traces: through a tracer provider, or not at
+// all. A nil *Tracing is tracing off.
+type Tracing struct {
+	provider trace.TracerProvider
+	shutdown func(context.Context) error
+}
+
+// Setup returns the tracing of service, exporting over OTLP/HTTP, when
+// OTEL_EXPORTER_OTLP_ENDPOINT (or its _TRACES_ variant) is set. Without it,
+// tracing is off (nil): spans cost nothing and get no ids, though a trace
+// context that arrives is passed on.
+func Setup(ctx context.Context, service string) (*Tracing, error) {
 	if os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT") == "" && os.Getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") == "" {
-		return func(context.Context) error { return nil }, nil
+		return nil, nil
 	}
 	exporter, err := otlptracehttp.New(ctx) // reads the standard OTEL_EXPORTER_OTLP_* variables
 	if err != nil {
@@ -41,19 +50,30 @@ func Setup(ctx context.Context, service string) (shutdown func(context.Context) 
 		return nil, err
 	}
 	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exporter), sdktrace.WithResource(res))
-	Install(tp)
-	return tp.Shutdown, nil
+	return &Tracing{provider: tp, shutdown: tp.Shutdown}, nil
 }
 
-// tracing is true once Install has run.
-var tracing atomic.Bool
+// New returns tracing through tp, which its Shutdown shuts down: tests
+// give one that records spans in memory.
+func New(tp *sdktrace.TracerProvider) *Tracing {
+	return &Tracing{provider: tp, shutdown: tp.Shutdown}
+}
 
-// Install makes tp the process's tracer provider and turns on the HTTP
-// instrumentation of the Handlers and Transports made from then on. Setup
-// calls it; tests call it with a provider that records spans in memory.
-func Install(tp trace.TracerProvider) {
-	otel.SetTracerProvider(tp)
-	tracing.Store(true)
+// Shutdown exports what is left and stops the provider Setup made.
+func (t *Tracing) Shutdown(ctx context.Context) error {
+	if t == nil {
+		return nil
+	}
+	return t.shutdown(ctx)
+}
+
+// Tracer returns the tracer of a package of this module: one that makes no
+// spans when tracing is off, but keeps the trace context it is given.
+func (t *Tracing) Tracer(name string) trace.Tracer {
+	if t == nil {
+		return noop.NewTracerProvider().Tracer(name)
+	}
+	return t.provider.Tracer("github.com/orderflow/orderflow/" + name)
 }
 
 // Handler returns h traced as service when tracing is on: otelhttp makes a
@@ -61,9 +81,9 @@ func Install(tp trace.TracerProvider) {
 // it only passes on a trace context that arrives, and costs nothing more:
 // otelhttp's work on every request (metric attributes above all) was about
 // 7% of the gateway's and ordersvc's CPU, for spans nobody exports.
-func Handler(h http.Handler, service string, opts ...otelhttp.Option) http.Handler {
-	if tracing.Load() {
-		return otelhttp.NewHandler(h, service, opts...)
+func (t *Tracing) Handler(h http.Handler, service string, opts ...otelhttp.Option) http.Handler {
+	if t != nil {
+		return otelhttp.NewHandler(h, service, append(opts, otelhttp.WithTracerProvider(t.provider), otelhttp.WithPropagators(propagation.TraceContext{}))...)
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Traceparent") != "" {
@@ -76,9 +96,9 @@ func Handler(h http.Handler, service string, opts ...otelhttp.Option) http.Handl
 // Transport returns base traced when tracing is on (otelhttp's client
 // spans); with it off, it only passes on the trace context of a request
 // that has one.
-func Transport(base http.RoundTripper) http.RoundTripper {
-	if tracing.Load() {
-		return otelhttp.NewTransport(base)
+func (t *Tracing) Transport(base http.RoundTripper) http.RoundTripper {
+	if t != nil {
+		return otelhttp.NewTransport(base, otelhttp.WithTracerProvider(t.provider), otelhttp.WithPropagators(propagation.TraceContext{}))
 	}
 	return roundTripper(func(r *http.Request) (*http.Response, error) {
 		if trace.SpanContextFromContext(r.Context()).IsValid() {
@@ -92,9 +112,6 @@ func Transport(base http.RoundTripper) http.RoundTripper {
 type roundTripper func(*http.Request) (*http.Response, error)
 
 func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
-
-// Tracer returns the tracer of a package of this module.
-func Tracer(name string) trace.Tracer { return otel.Tracer("github.com/orderflow/orderflow/" + name) }
 
 // TraceParent returns the W3C traceparent of ctx's span, or "" when it has
 // none: what an event carries so that its handler continues the trace.

@@ -26,12 +26,19 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Password, "redis.password", "", "Redis password, instead of the URL's")
 }
 
+// RouteLogs sends what go-redis reports of its connections' trouble to
+// logger, as logfmt, one line of each five seconds. go-redis has one logger
+// per process: a main calls this, once, before anything connects.
+func RouteLogs(logger log.Logger) {
+	redis.SetLogger(&redisLogger{logger: log.With(logger, "component", "go-redis"), every: 5 * time.Second})
+}
+
 // Connect connects to Redis (a redis:// URL) and pings it until it answers
 // or startup.Timeout passes, then fails with a message that names the
 // server (without credentials); an answer such as a wrong password fails at
 // once. Later outages are the client's business: it reconnects by itself,
-// and reports its trouble to logger.
-func Connect(ctx context.Context, cfg Config, logger log.Logger) (*redis.Client, error) {
+// and reports its trouble where RouteLogs sent it.
+func Connect(ctx context.Context, cfg Config) (*redis.Client, error) {
 	opts, err := redis.ParseURL(cfg.URL)
 	if err != nil {
 		return nil, fmt.Errorf("redis URL %s: %w", startup.Redact(cfg.URL), err)
@@ -39,9 +46,6 @@ func Connect(ctx context.Context, cfg Config, logger log.Logger) (*redis.Client,
 	if cfg.Password != "" {
 		opts.Password = cfg.Password
 	}
-	// go-redis reports connection trouble through a process-wide logger;
-	// route it into the service's so every line of the process is logfmt.
-	redis.SetLogger(&redisLogger{logger: log.With(logger, "component", "go-redis"), every: 5 * time.Second})
 	opts.DialTimeout = 2 * time.Second
 	// Fail fast while Redis is down: callers have their own retries (the
 	// redeliverer, the subscriber's reconnect loop), and a client request

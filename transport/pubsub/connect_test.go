@@ -15,11 +15,11 @@ func TestRedisPasswordApartFromTheURL(t *testing.T) {
 	m := miniredis.RunT(t)
 	m.RequireAuth("s3cret/with:symbols")
 	ctx := context.Background()
-	if c, err := Connect(ctx, Config{URL: "redis://" + m.Addr()}, log.NewNopLogger()); err == nil {
+	if c, err := Connect(ctx, Config{URL: "redis://" + m.Addr()}); err == nil {
 		c.Close()
 		t.Fatal("connected without the password")
 	}
-	c, err := Connect(ctx, Config{URL: "redis://" + m.Addr(), Password: "s3cret/with:symbols"}, log.NewNopLogger())
+	c, err := Connect(ctx, Config{URL: "redis://" + m.Addr(), Password: "s3cret/with:symbols"})
 	if err != nil {
 		t.Fatal(err)
 	}

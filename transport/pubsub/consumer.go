@@ -42,6 +42,7 @@ type Consumer struct {
 	handleTimeout time.Duration
 	drainTimeout  time.Duration
 	messages      metrics.Counter
+	tracer        trace.Tracer
 	active        atomic.Bool
 }
 
@@ -84,6 +85,12 @@ func DrainTimeout(d time.Duration) ConsumerOption {
 	}
 }
 
+// ConsumeTraced makes a span of the handling of each message with tracing,
+// continuing the trace of the work that published it.
+func ConsumeTraced(tracing *telemetry.Tracing) ConsumerOption {
+	return func(c *Consumer) { c.tracer = tracing.Tracer("transport/pubsub") }
+}
+
 // PingInterval sets how long a quiet subscription waits before it checks the
 // connection with a PING (default 5s).
 func PingInterval(d time.Duration) ConsumerOption {
@@ -101,6 +108,7 @@ func NewConsumer(client *redis.Client, handlers map[string]Handler, logger log.L
 		handleTimeout: 30 * time.Second,
 		drainTimeout:  10 * time.Second,
 		messages:      discard.NewCounter(),
+		tracer:        (*telemetry.Tracing)(nil).Tracer("transport/pubsub"),
 	}
 	for _, opt := range opts {
 		opt(c)
@@ -226,7 +234,7 @@ func (c *Consumer) handle(base context.Context, d delivery) {
 		ctx = correlation.NewContext(ctx, meta.CorrelationID)
 	}
 	// The handling continues the trace of the work that published it.
-	ctx, span := tracer.Start(telemetry.WithTraceParent(ctx, meta.TraceParent), "handle "+m.Channel,
+	ctx, span := c.tracer.Start(telemetry.WithTraceParent(ctx, meta.TraceParent), "handle "+m.Channel,
 		trace.WithSpanKind(trace.SpanKindConsumer),
 		trace.WithAttributes(attribute.String("messaging.system", "redis"), attribute.String("messaging.destination.name", m.Channel),
 			attribute.String("messaging.message.id", meta.EventID), attribute.String("order_id", meta.OrderID)))

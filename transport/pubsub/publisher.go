@@ -21,22 +21,33 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
-var tracer = telemetry.Tracer("transport/pubsub")
-
 // Publisher publishes JSON messages.
 type Publisher struct {
 	client redis.UniversalClient
+	tracer trace.Tracer
+}
+
+// PublisherOption sets an optional parameter of a Publisher.
+type PublisherOption func(*Publisher)
+
+// PublishTraced makes a span of each publish with tracing.
+func PublishTraced(tracing *telemetry.Tracing) PublisherOption {
+	return func(p *Publisher) { p.tracer = tracing.Tracer("transport/pubsub") }
 }
 
 // NewPublisher returns a Publisher on client.
-func NewPublisher(client redis.UniversalClient) *Publisher {
-	return &Publisher{client: client}
+func NewPublisher(client redis.UniversalClient, opts ...PublisherOption) *Publisher {
+	p := &Publisher{client: client, tracer: (*telemetry.Tracing)(nil).Tracer("transport/pubsub")}
+	for _, opt := range opts {
+		opt(p)
+	}
+	return p
 }
 
 // Publish encodes v as JSON and publishes it on channel. It returns how many
 // subscribers received the message; zero means nobody was listening.
 func (p *Publisher) Publish(ctx context.Context, channel string, v any) (receivers int64, err error) {
-	ctx, span := tracer.Start(ctx, "publish "+channel, trace.WithSpanKind(trace.SpanKindProducer),
+	ctx, span := p.tracer.Start(ctx, "publish "+channel, trace.WithSpanKind(trace.SpanKindProducer),
 		trace.WithAttributes(attribute.String("messaging.system", "redis"), attribute.String("messaging.destination.name", channel)))
 	defer func() {
 		span.SetAttributes(attribute.Int64("messaging.redis.receivers", receivers))

@@ -10,11 +10,14 @@ import (
 
 	"github.com/orderflow/orderflow/devstack"
 	"github.com/orderflow/orderflow/internal/process"
+	"github.com/orderflow/orderflow/internal/telemetry"
+	"github.com/orderflow/orderflow/transport/pubsub"
 )
 
 func main() {
 	var cfg devstack.Config
-	process.Main("devstack", "", cfg.RegisterFlags, func(ctx context.Context, _ log.Logger) error {
-		return devstack.Run(ctx, cfg, os.Stderr)
+	process.Main("devstack", "", cfg.RegisterFlags, func(ctx context.Context, logger log.Logger, tracing *telemetry.Tracing) error {
+		pubsub.RouteLogs(logger)
+		return devstack.Run(ctx, cfg, os.Stderr, tracing)
 	})
 }

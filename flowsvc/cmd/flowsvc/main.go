@@ -9,11 +9,14 @@ import (
 
 	"github.com/orderflow/orderflow/flowsvc"
 	"github.com/orderflow/orderflow/internal/process"
+	"github.com/orderflow/orderflow/internal/telemetry"
+	"github.com/orderflow/orderflow/transport/pubsub"
 )
 
 func main() {
 	var cfg flowsvc.Config
-	process.Main("flowsvc", flowsvc.EnvPrefix, cfg.RegisterFlags, func(ctx context.Context, logger log.Logger) error {
-		return flowsvc.Run(ctx, cfg, logger)
+	process.Main("flowsvc", flowsvc.EnvPrefix, cfg.RegisterFlags, func(ctx context.Context, logger log.Logger, tracing *telemetry.Tracing) error {
+		pubsub.RouteLogs(logger)
+		return flowsvc.Run(ctx, cfg, logger, tracing)
 	})
 }

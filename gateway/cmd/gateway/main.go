@@ -9,11 +9,12 @@ import (
 
 	"github.com/orderflow/orderflow/gateway"
 	"github.com/orderflow/orderflow/internal/process"
+	"github.com/orderflow/orderflow/internal/telemetry"
 )
 
 func main() {
 	var cfg gateway.Config
-	process.Main("gateway", gateway.EnvPrefix, cfg.RegisterFlags, func(ctx context.Context, logger log.Logger) error {
-		return gateway.Run(ctx, cfg, logger)
+	process.Main("gateway", gateway.EnvPrefix, cfg.RegisterFlags, func(ctx context.Context, logger log.Logger, tracing *telemetry.Tracing) error {
+		return gateway.Run(ctx, cfg, logger, tracing)
 	}, gateway.TokenCommand)
 }

@@ -8,12 +8,15 @@ import (
 	"github.com/go-kit/log"
 
 	"github.com/orderflow/orderflow/internal/process"
+	"github.com/orderflow/orderflow/internal/telemetry"
 	"github.com/orderflow/orderflow/paymentsvc"
+	"github.com/orderflow/orderflow/transport/pubsub"
 )
 
 func main() {
 	var cfg paymentsvc.Config
-	process.Main("paymentsvc", paymentsvc.EnvPrefix, cfg.RegisterFlags, func(ctx context.Context, logger log.Logger) error {
-		return paymentsvc.Run(ctx, cfg, logger)
+	process.Main("paymentsvc", paymentsvc.EnvPrefix, cfg.RegisterFlags, func(ctx context.Context, logger log.Logger, tracing *telemetry.Tracing) error {
+		pubsub.RouteLogs(logger)
+		return paymentsvc.Run(ctx, cfg, logger, tracing)
 	})
 }

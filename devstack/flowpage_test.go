@@ -1,4 +1,4 @@
-package flowsvc_test
+package devstack_test
 
 import (
 	"bytes"
@@ -49,7 +49,7 @@ func startStack(t *testing.T, options ...func(*devstack.Config)) stack {
 	logs := &testenv.Log{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- devstack.Run(ctx, cfg, logs) }()
+	go func() { done <- devstack.Run(ctx, cfg, logs, nil) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -259,7 +259,7 @@ func TestThePageSaysSoWhenSignInIsOn(t *testing.T) {
 }
 
 // TestScreenshot writes the screenshot of the README: FLOW_SCREENSHOT=docs/flow.png
-// go test -run TestScreenshot ./flowsvc/ (a relative path is from the
+// go test -run TestScreenshot ./devstack/ (a relative path is from the
 // repository's root).
 func TestScreenshot(t *testing.T) {
 	path := os.Getenv("FLOW_SCREENSHOT")
@@ -306,7 +306,7 @@ func TestThePageStaysReadableUnderThousandsOfOrdersAMinute(t *testing.T) {
 	cfg.ShutdownTimeout = time.Second
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- flowsvc.Run(ctx, cfg, log.NewNopLogger()) }()
+	go func() { done <- flowsvc.Run(ctx, cfg, log.NewNopLogger(), nil) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
