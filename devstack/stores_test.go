@@ -2,6 +2,7 @@ package devstack_test
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"testing"
 	"time"
@@ -63,4 +64,19 @@ func mongoClient(t testing.TB, uri string) *mongo.Client {
 	}
 	t.Cleanup(func() { _ = c.Disconnect(context.Background()) })
 	return c
+}
+
+// A write the store refuses for what it holds (here a field name MongoDB
+// does not allow) is ErrRejected, not an outage: retrying it would be
+// refused again, and a client must not be told to retry.
+func TestAWriteTheStoreRefusesIsNotAnOutage(t *testing.T) {
+	db := freshDatabases(t)(t)
+	bad := bson.D{{Key: "_id", Value: "bad"}, {Key: "$where", Value: 1}}
+	err := db.Collection("things").Insert(context.Background(), bad)
+	if !errors.Is(err, docstore.ErrRejected) || errors.Is(err, docstore.ErrUnavailable) {
+		t.Errorf("want ErrRejected, not ErrUnavailable; have %v", err)
+	}
+	if err := db.Collection("things").Insert(context.Background(), bson.D{{Key: "_id", Value: "small"}}); err != nil {
+		t.Errorf("the next write goes on: have %v", err)
+	}
 }

@@ -150,22 +150,6 @@ func subjectFrom(ctx context.Context) string {
 	return sub
 }
 
-// authenticate lets through, with its subject in the context, a request
-// that signed in; a nil Authenticator lets every request through.
-func authenticate(a *Authenticator, next http.Handler) http.Handler {
-	if a == nil {
-		return next
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		sub, err := a.Subject(r)
-		if err != nil {
-			httperr.Write(w, httperr.From(err, nil))
-			return
-		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), subjectKey{}, sub)))
-	})
-}
-
 // NewToken returns an HS256 token for sub, valid for ttl, with the issuer
 // and audience cfg checks: what `gateway token` prints.
 func NewToken(cfg AuthConfig, sub string, ttl time.Duration, now time.Time) (string, error) {

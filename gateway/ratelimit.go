@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -94,15 +95,6 @@ func NewRateLimiter(cfg RateLimitConfig) (*RateLimiter, error) {
 	}, nil
 }
 
-// client names who made r: the signed-in user, else the address it came
-// from.
-func (l *RateLimiter) client(r *http.Request) string {
-	if sub := subjectFrom(r.Context()); sub != "" {
-		return "user:" + sub
-	}
-	return "addr:" + l.clientAddr(r).String()
-}
-
 // clientAddr is the address r came from: its peer, or, when the peer is a
 // trusted proxy, the nearest address of X-Forwarded-For that is not one.
 func (l *RateLimiter) clientAddr(r *http.Request) netip.Addr {
@@ -161,24 +153,79 @@ func (l *RateLimiter) allow(client string) (ok bool, remaining int, wait time.Du
 	return true, int(math.Max(0, math.Floor(left))), time.Duration(float64(time.Second) / float64(l.limit))
 }
 
-// limitRate answers 429 to a client past its limit, and tells every client
-// where it stands, in the RateLimit-Policy and RateLimit headers of the
-// IETF draft (draft-ietf-httpapi-ratelimit-headers). A nil RateLimiter
-// limits nothing.
-func limitRate(l *RateLimiter, next http.Handler) http.Handler {
-	if l == nil {
-		return next
-	}
+// has reports whether the client has a token left, without taking it.
+func (l *RateLimiter) has(client string) bool {
+	now := l.now()
+	l.mu.Lock()
+	b, found := l.buckets.Get(client)
+	l.mu.Unlock()
+	return !found || b.TokensAt(now) >= 1
+}
+
+// setHeaders tells the client where it stands, in the RateLimit-Policy and
+// RateLimit headers of the IETF draft (draft-ietf-httpapi-ratelimit-headers),
+// and returns the seconds until its next token.
+func (l *RateLimiter) setHeaders(w http.ResponseWriter, remaining int, wait time.Duration) int {
+	secs := int(math.Ceil(wait.Seconds()))
+	w.Header().Set("RateLimit-Policy", l.policy)
+	w.Header().Set("RateLimit", `"client";r=`+strconv.Itoa(remaining)+";t="+strconv.Itoa(secs))
+	return secs
+}
+
+// tooMany answers 429 to a client with no token left.
+func tooMany(w http.ResponseWriter, secs int) {
+	httperr.Write(w, &httperr.Error{Status: http.StatusTooManyRequests, Code: "rate_limited", RetryAfter: max(secs, 1),
+		Message: fmt.Sprintf("Too many requests from this client; retry in %d s.", max(secs, 1))})
+}
+
+// admit lets a request of an order route through, or answers it. A nil
+// RateLimiter limits nothing; a nil Authenticator lets every request
+// through unsigned.
+//
+// Without sign-in, each client (its address) has a bucket. With sign-in,
+// each signed-in user has one, and each address one more for the sign-ins
+// that fail: an address whose bucket of failures is empty is answered 429
+// before its token is even read, so that neither bad tokens nor the work of
+// checking them are free. Every answer says where the client stands, a 401
+// included, in the RateLimit headers of the bucket it drew on.
+func admit(a *Authenticator, l *RateLimiter, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ok, remaining, wait := l.allow(l.client(r))
-		secs := int(math.Ceil(wait.Seconds()))
-		w.Header().Set("RateLimit-Policy", l.policy)
-		w.Header().Set("RateLimit", `"client";r=`+strconv.Itoa(remaining)+";t="+strconv.Itoa(secs))
-		if !ok {
-			httperr.Write(w, &httperr.Error{Status: http.StatusTooManyRequests, Code: "rate_limited", RetryAfter: max(secs, 1),
-				Message: fmt.Sprintf("Too many requests from this client; retry in %d s.", max(secs, 1))})
+		if a == nil {
+			if l == nil || l.take(w, "addr:"+l.clientAddr(r).String()) {
+				next.ServeHTTP(w, r)
+			}
 			return
 		}
-		next.ServeHTTP(w, r)
+		addr := ""
+		if l != nil {
+			addr = "failed:" + l.clientAddr(r).String()
+			if !l.has(addr) {
+				l.take(w, addr) // answers the 429
+				return
+			}
+		}
+		sub, err := a.Subject(r)
+		if err != nil {
+			if l != nil {
+				_, remaining, wait := l.allow(addr)
+				l.setHeaders(w, remaining, wait)
+			}
+			httperr.Write(w, httperr.From(err, nil))
+			return
+		}
+		if l == nil || l.take(w, "user:"+sub) {
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), subjectKey{}, sub)))
+		}
 	})
+}
+
+// take takes a token of the client's bucket and says so in the headers; a
+// client with none left is answered 429, and take returns false.
+func (l *RateLimiter) take(w http.ResponseWriter, client string) bool {
+	ok, remaining, wait := l.allow(client)
+	secs := l.setHeaders(w, remaining, wait)
+	if !ok {
+		tooMany(w, secs)
+	}
+	return ok
 }

@@ -234,6 +234,40 @@ func TestEachClientIsRateLimited(t *testing.T) {
 	}
 }
 
+// Sign-ins that fail are limited per address before the token is read: a
+// flood of bad tokens meets 429s, not the work of checking each one, while
+// users signed in from other addresses are not held back. Every answer of
+// an order route, a 401 and a 429 included, says where the client stands.
+func TestFailedSignInsAreLimitedBeforeTheirTokenIsRead(t *testing.T) {
+	limiter, err := gateway.NewRateLimiter(gateway.RateLimitConfig{Rate: 0.5, Burst: 2, TrustedProxies: "127.0.0.0/8, ::1/128"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth, err := gateway.NewAuthenticator(context.Background(), gateway.AuthConfig{HS256Secret: secret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gw := newGatewayWith(t, gateway.HandlerOptions{Auth: auth, Limiter: limiter})
+	from := func(addr, tok string) []string { return append([]string{"X-Forwarded-For", addr}, bearer(tok)...) }
+	for i := range 2 {
+		a := call(t, "GET", gw.URL+"/orders/u1", "", from("203.0.113.7", "not.a.jwt")...)
+		if a.status != http.StatusUnauthorized || a.header.Get("RateLimit-Policy") == "" || a.header.Get("RateLimit") == "" {
+			t.Fatalf("bad token %d: want 401 with RateLimit headers, have %d %v", i, a.status, a.header)
+		}
+	}
+	other, _ := gateway.NewToken(gateway.AuthConfig{HS256Secret: strings.Repeat("x", 40)}, "u1", time.Hour, time.Now())
+	for _, tok := range []string{"not.a.jwt", other, "", token(t, "u1", time.Hour)} {
+		a := call(t, "GET", gw.URL+"/orders/u1", "", from("203.0.113.7", tok)...)
+		if a.status != http.StatusTooManyRequests || a.code != "rate_limited" || a.header.Get("Retry-After") == "" || a.header.Get("RateLimit") == "" {
+			t.Errorf("past the failures' burst, unread: want 429 rate_limited with Retry-After and RateLimit, have %d %s %v", a.status, a.code, a.header)
+		}
+	}
+	a := call(t, "GET", gw.URL+"/orders/u1", "", from("203.0.113.8", token(t, "u1", time.Hour))...)
+	if a.status != http.StatusOK || a.header.Get("RateLimit") == "" {
+		t.Errorf("the user signed in from another address: want 200 with RateLimit, have %d %v", a.status, a.header)
+	}
+}
+
 func TestAForwardedForFromAnUntrustedPeerIsIgnored(t *testing.T) {
 	limiter, err := gateway.NewRateLimiter(gateway.RateLimitConfig{Rate: 0.5, Burst: 1})
 	if err != nil {

@@ -65,7 +65,7 @@ func MakeHTTPHandler(e orderapi.Endpoints, o HandlerOptions, logger log.Logger) 
 	// no order at all.
 	getOrder := ownOrderOnly(e.GetOrderEndpoint)
 	setStatus := ownOrderFirst(e.GetOrderEndpoint, e.SetStatusEndpoint)
-	guard := func(h http.Handler) http.Handler { return authenticate(o.Auth, limitRate(o.Limiter, h)) }
+	guard := func(h http.Handler) http.Handler { return admit(o.Auth, o.Limiter, h) }
 
 	mux := http.NewServeMux()
 	mux.Handle("POST /orders", guard(httptransport.NewServer(httperr.Failures(e.CreateOrderEndpoint), decodeCreateOrder, created, createOpts...)))

@@ -35,13 +35,29 @@ func Listen(addr, flagName, envName string) (net.Listener, error) {
 // NewServer returns an HTTP server with timeouts on every phase of a request.
 func NewServer(h http.Handler) *http.Server {
 	return &http.Server{
-		Handler:           h,
+		Handler:           closeAfterChunked(h),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 	}
+}
+
+// closeAfterChunked closes the connection of a request whose body came
+// chunked once it is answered. A request that also had a Content-Length
+// frames its body two ways, which is how requests are smuggled past a
+// proxy: RFC 9112 (section 6.3) has the server close the connection after
+// answering it, since the next bytes on it cannot be trusted. net/http drops
+// the Content-Length before a handler sees it, so every chunked request is
+// taken as one: a client that sends its bodies chunked dials again.
+func closeAfterChunked(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if len(r.TransferEncoding) > 0 {
+			w.Header().Set("Connection", "close")
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // AddServer adds to g an actor serving srv on ln until interrupted, then

@@ -92,9 +92,9 @@ func encodeResponse(_ context.Context, w http.ResponseWriter, response any) erro
 		}
 		body = ordersBody{Orders: list, NextCursor: r.Page.NextCursor}
 	default:
-		// A response of no endpoint here: a mistake in the wiring, answered
-		// as the 500 it is rather than as a 200 with nothing in it.
-		httperr.Write(w, httperr.Internal)
+		// A response of no endpoint here: a mistake in the wiring, which
+		// the error encoder answers as the 500 it is, rather than a 200
+		// with nothing in it.
 		return fmt.Errorf("no encoding for a response of type %T", response)
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")

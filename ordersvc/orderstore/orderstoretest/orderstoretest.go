@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -567,6 +568,56 @@ func Run(t *testing.T, newDB func(t *testing.T) docstore.Database) {
 		}
 	})
 
+	t.Run("a sweep whose deletes fail announces each order once a round, and its leftovers go once they work", func(t *testing.T) {
+		db, c := newDB(t), testenv.NewClock(T0)
+		writer, seen := NewStore(t, db, c), &announcements{}
+		const n = 5
+		for i := range n {
+			o := NewOrder("u1", T0.Add(time.Duration(i)*time.Millisecond))
+			if err := writer.Create(ctx, o, Entry(o)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		stuck := NewStore(t, undeletable{db}, c)
+		for round := 1; round <= 3; round++ {
+			c.Set(T0.Add(time.Duration(1<<round-1) * time.Second).Add(10 * time.Millisecond)) // 1, 3, 7 s: each round due
+			if err := stuck.Sweep(ctx, seen.announce); !errors.Is(err, order.ErrUnavailable) {
+				t.Fatalf("round %d: want the failed delete reported, have %v", round, err)
+			}
+			if have := len(seen.list()); have != round*n {
+				t.Fatalf("round %d: want %d announcements in all, one per order and round; have %d", round, round*n, have)
+			}
+		}
+		if err := writer.Sweep(ctx, seen.announce); err != nil {
+			t.Fatal(err)
+		}
+		if size := outboxSize(t, db); size != n {
+			t.Errorf("deletes work again: want one entry per order left, have %d", size)
+		}
+	})
+
+	t.Run("creating orders leaves no goroutine behind", func(t *testing.T) {
+		repo := NewStore(t, newDB(t), testenv.NewClock(T0))
+		before := runtime.NumGoroutine()
+		var wg sync.WaitGroup
+		for i := range 30 {
+			wg.Go(func() {
+				o := NewOrder(fmt.Sprintf("u%d", i%3), T0.Add(time.Duration(i)*time.Millisecond))
+				if err := repo.Create(ctx, o, Entry(o)); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		deadline := time.Now().Add(5 * time.Second)
+		for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if after := runtime.NumGoroutine(); after > before {
+			t.Errorf("want %d goroutines as before, have %d", before, after)
+		}
+	})
+
 	t.Run("an unreachable store is ErrUnavailable to every method", func(t *testing.T) {
 		db := newDB(t)
 		repo := NewStore(t, db, testenv.NewClock(T0.Add(time.Hour)))
@@ -619,6 +670,21 @@ func outboxSize(t *testing.T, db docstore.Database) int {
 	}
 	return n
 }
+
+// undeletable is a database whose outbox deletes nothing: each delete
+// fails as a lost connection does.
+type undeletable struct{ docstore.Database }
+
+func (u undeletable) Collection(name string) docstore.Collection {
+	if name == "outbox" {
+		return undeletableCollection{u.Database.Collection(name)}
+	}
+	return u.Database.Collection(name)
+}
+
+type undeletableCollection struct{ docstore.Collection }
+
+func (undeletableCollection) Delete(context.Context, ...any) error { return errDown }
 
 // failing is a database whose collection (every one, if empty) went away:
 // each read and write of it fails as a lost connection does.
