@@ -6,7 +6,7 @@ SERVICES := gateway ordersvc paymentsvc flowsvc
 # Tag of the images; the Helm chart's appVersion names the same.
 IMAGE_TAG ?= 0.1.0
 
-.PHONY: help run test vet unit deps swag build fuzz token load bench clean \
+.PHONY: help run test vet unit deps swag build fuzz token load bench chaos clean \
 	docker-build compose-up compose-plugin compose-down k8s-render k8s-credentials
 
 help: ## list the targets
@@ -69,6 +69,16 @@ load: ## send orders to the API on :7000 for 20 s and report what clients saw (L
 
 bench: ## measure the stack on a fresh embedded store at concurrency 1, 16, 64 and with 100,000 orders stored (~15 min)
 	$(GO) run ./loadgen/cmd/bench $(BENCH)
+
+# Each run's whole output, service logs included when it fails, is in
+# .chaos.log; its report is printed.
+chaos: deps ## kill any process of two replicas each every ~2 s under load, at 2,000 then 5,000 orders, and print the reports (~5 min)
+	@for n in 2000 5000; do \
+	  echo "chaos with $$n orders placed during the kills"; \
+	  CHAOS_ORDERS=$$n $(GO) test -count=1 -timeout 60m -run '^TestTheOperatorsWorstDay' -v ./devstack/ > .chaos.log 2>&1; status=$$?; \
+	  sed -n '/chaos_test.go:[0-9]*: *$$/,/^--- /p' .chaos.log | grep -v '^--- '; grep -E '^(--- |ok|FAIL)' .chaos.log; \
+	  [ $$status = 0 ] || { echo "make chaos: failed; the whole output is in .chaos.log"; exit 1; }; \
+	done
 
 docker-build: ## build the three images, orderflow/<service>:$(IMAGE_TAG) (needs Docker)
 	for s in $(SERVICES); do \

@@ -99,7 +99,7 @@ func Run(ctx context.Context, cfg Config, stderr io.Writer, tracing *telemetry.T
 
 	redisURL := cfg.RedisURL
 	if redisURL == "" {
-		r, err := redisserver.Start(cfg.RedisAddr, "")
+		r, err := redisserver.Start(cfg.RedisAddr, "", stderr)
 		switch {
 		case err == nil:
 			defer r.Stop()

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -28,6 +27,7 @@ import (
 type Server struct {
 	Addr     string
 	Password string // required of clients when not empty
+	logs     io.Writer
 	cmd      *exec.Cmd
 	done     chan struct{}
 }
@@ -38,7 +38,7 @@ var ErrNotInstalled = errors.New("redis-server not found on PATH (Debian: apt-ge
 // Start starts redis-server on addr ("127.0.0.1:0" picks a free
 // port) without persistence, requiring password unless it is empty, and
 // waits until it answers PING.
-func Start(addr, password string) (*Server, error) {
+func Start(addr, password string, logs io.Writer) (*Server, error) {
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		return nil, ErrNotInstalled
 	}
@@ -51,7 +51,7 @@ func Start(addr, password string) (*Server, error) {
 			return nil, err
 		}
 	}
-	s := &Server{Addr: net.JoinHostPort(host, port), Password: password}
+	s := &Server{Addr: net.JoinHostPort(host, port), Password: password, logs: logs}
 	return s, s.Restart()
 }
 
@@ -70,7 +70,7 @@ func (s *Server) Restart() error {
 		return err
 	}
 	cmd.Stderr = cmd.Stdout
-	go logRedis(out, process.NewLogger(os.Stderr, "redis-server"))
+	go logRedis(out, process.NewLogger(s.logs, "redis-server"))
 	// The child dies with its parent, so nothing outlives a crashed run.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
 	if err := cmd.Start(); err != nil {

@@ -33,7 +33,13 @@ func Redis(t testing.TB) *redisserver.Server {
 func RedisWithPassword(t testing.TB, password string) *redisserver.Server {
 	t.Helper()
 	skipShort(t)
-	s, err := redisserver.Start("127.0.0.1:0", password)
+	logs := &Log{}
+	t.Cleanup(func() { // after the server stopped
+		if t.Failed() {
+			t.Logf("redis-server:\n%s", logs)
+		}
+	})
+	s, err := redisserver.Start("127.0.0.1:0", password, logs)
 	if err == redisserver.ErrNotInstalled {
 		if os.Getenv("CI") != "" {
 			t.Fatalf("%v: CI must provide it", err)
