@@ -24,10 +24,22 @@ type Keyvaler interface {
 	Keyvals() []any
 }
 
+// Decorators returns the decorators of the endpoint of each method. A nil
+// Decorators decorates nothing.
+type Decorators func(method string) endpoint.Middleware
+
+// Decorate returns e, the endpoint of method, decorated.
+func (d Decorators) Decorate(method string, e endpoint.Endpoint) endpoint.Endpoint {
+	if d == nil {
+		return e
+	}
+	return d(method)(e)
+}
+
 // Middlewares returns, for each method, the decorators of its endpoint:
 // Logging to logger, then Metrics into requests and latency. The methods
 // in quiet are logged only when they fail: clients poll them.
-func Middlewares(logger log.Logger, requests metrics.Counter, latency metrics.Histogram, quiet ...string) func(method string) endpoint.Middleware {
+func Middlewares(logger log.Logger, requests metrics.Counter, latency metrics.Histogram, quiet ...string) Decorators {
 	return func(method string) endpoint.Middleware {
 		q := false
 		for _, m := range quiet {

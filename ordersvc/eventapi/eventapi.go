@@ -11,6 +11,8 @@ import (
 
 	"github.com/go-kit/kit/endpoint"
 
+	"github.com/orderflow/orderflow/internal/instrument"
+
 	"github.com/orderflow/orderflow/ordersvc/order"
 )
 
@@ -21,14 +23,11 @@ type Endpoints struct {
 }
 
 // MakeEndpoints returns the endpoints of s, each decorated by what mw
-// returns for its method, or bare when mw is nil.
-func MakeEndpoints(s order.PaymentEvents, mw func(method string) endpoint.Middleware) Endpoints {
-	if mw == nil {
-		mw = func(string) endpoint.Middleware { return func(e endpoint.Endpoint) endpoint.Endpoint { return e } }
-	}
+// gives for its method (instrument.Middlewares); nil decorates nothing.
+func MakeEndpoints(s order.PaymentEvents, mw instrument.Decorators) Endpoints {
 	return Endpoints{
-		ApplyPaymentEndpoint: mw("ApplyPayment")(MakeApplyPaymentEndpoint(s)),
-		ApplyRefundEndpoint:  mw("ApplyRefund")(MakeApplyRefundEndpoint(s)),
+		ApplyPaymentEndpoint: mw.Decorate("ApplyPayment", MakeApplyPaymentEndpoint(s)),
+		ApplyRefundEndpoint:  mw.Decorate("ApplyRefund", MakeApplyRefundEndpoint(s)),
 	}
 }
 

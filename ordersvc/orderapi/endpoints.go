@@ -11,6 +11,8 @@ import (
 
 	"github.com/go-kit/kit/endpoint"
 
+	"github.com/orderflow/orderflow/internal/instrument"
+
 	"github.com/orderflow/orderflow/ordersvc/order"
 )
 
@@ -25,17 +27,13 @@ type Endpoints struct {
 }
 
 // MakeServerEndpoints returns the endpoints of s, each decorated by what
-// mw returns for its method (instrument.Middlewares), or bare when mw is
-// nil.
-func MakeServerEndpoints(s order.Service, mw func(method string) endpoint.Middleware) Endpoints {
-	if mw == nil {
-		mw = func(string) endpoint.Middleware { return func(e endpoint.Endpoint) endpoint.Endpoint { return e } }
-	}
+// mw gives for its method (instrument.Middlewares); nil decorates nothing.
+func MakeServerEndpoints(s order.Service, mw instrument.Decorators) Endpoints {
 	return Endpoints{
-		CreateOrderEndpoint: mw("CreateOrder")(MakeCreateOrderEndpoint(s)),
-		GetOrderEndpoint:    mw("GetOrder")(MakeGetOrderEndpoint(s)),
-		ListOrdersEndpoint:  mw("ListOrders")(MakeListOrdersEndpoint(s)),
-		SetStatusEndpoint:   mw("SetStatus")(MakeSetStatusEndpoint(s)),
+		CreateOrderEndpoint: mw.Decorate("CreateOrder", MakeCreateOrderEndpoint(s)),
+		GetOrderEndpoint:    mw.Decorate("GetOrder", MakeGetOrderEndpoint(s)),
+		ListOrdersEndpoint:  mw.Decorate("ListOrders", MakeListOrdersEndpoint(s)),
+		SetStatusEndpoint:   mw.Decorate("SetStatus", MakeSetStatusEndpoint(s)),
 	}
 }
 

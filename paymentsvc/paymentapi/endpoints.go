@@ -16,6 +16,8 @@ import (
 
 	"github.com/go-kit/kit/endpoint"
 
+	"github.com/orderflow/orderflow/internal/instrument"
+
 	"github.com/orderflow/orderflow/paymentsvc/payment"
 )
 
@@ -27,14 +29,11 @@ type Endpoints struct {
 }
 
 // MakeEndpoints returns the endpoints of s, each decorated by what mw
-// returns for its method (instrument.Middlewares), or bare when mw is nil.
-func MakeEndpoints(s payment.Service, mw func(method string) endpoint.Middleware) Endpoints {
-	if mw == nil {
-		mw = func(string) endpoint.Middleware { return func(e endpoint.Endpoint) endpoint.Endpoint { return e } }
-	}
+// gives for its method (instrument.Middlewares); nil decorates nothing.
+func MakeEndpoints(s payment.Service, mw instrument.Decorators) Endpoints {
 	return Endpoints{
-		ChargeEndpoint: mw("Charge")(MakeChargeEndpoint(s)),
-		RefundEndpoint: mw("Refund")(MakeRefundEndpoint(s)),
+		ChargeEndpoint: mw.Decorate("Charge", MakeChargeEndpoint(s)),
+		RefundEndpoint: mw.Decorate("Refund", MakeRefundEndpoint(s)),
 	}
 }
 
