@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -19,12 +20,13 @@ import (
 // that awaits paymentsvc, each batch due when its orders are to be
 // announced again. The entries scheduled while one batch is being written
 // go together as the next (package groupcommit), so under load an order's
-// entry costs a fraction of an insert. A batch goes once its time came and
-// every order in it was answered: the outbox holds only the batches of the
-// last second or so and those still unanswered, whatever was stored before
-// and however long a replica was away. So every replica can afford to read
-// all that is due at every sweep (FerretDB reads the whole collection,
-// MongoDB an index on due).
+// entry costs a fraction of an insert. A batch goes as soon as the replica
+// that wrote it has seen every one of its orders answered, or else once its
+// time came and a sweep finds them answered: the outbox holds what is in
+// flight and what is unanswered, whatever was stored before and however
+// long a replica was away. So every replica can afford to read all that is
+// due at every sweep (FerretDB reads the whole collection, MongoDB an index
+// on due).
 //
 // Every replica sweeps every batch that is due, whoever wrote it: a batch of
 // a replica that died is found at the next sweep of any other. Of the
@@ -35,6 +37,17 @@ import (
 // is refused, so one replica announces the orders; one that dies between
 // the insert and the delete leaves batch n, which the next sweep deletes
 // when its insert of n+1 is refused.
+
+// written is a batch this process wrote, and how many of its entries are
+// not known to be answered.
+type written struct {
+	id   string
+	left atomic.Int32
+}
+
+func writtenKey(orderID string, awaits order.PaymentStatus) string {
+	return orderID + "/" + string(awaits)
+}
 
 // batchDoc is a batch of outbox entries.
 type batchDoc struct {
@@ -98,6 +111,13 @@ func (s *Store) newScheduler() *groupcommit.Queue[order.OutboxEntry] {
 		for _, i := range sent {
 			errs[i] = err
 		}
+		if err == nil {
+			w := &written{id: batchID(batch, 0)}
+			w.left.Store(int32(len(entries)))
+			for _, e := range entries {
+				s.written.Add(writtenKey(e.OrderID, order.PaymentStatus(e.Awaits)), w)
+			}
+		}
 		return errs
 	})
 }
@@ -108,12 +128,37 @@ func (s *Store) schedule(ctx context.Context, e order.OutboxEntry) error {
 	return s.scheduler.Do(ctx, e)
 }
 
+// answered notes that what the order awaited came. A batch this process
+// wrote whose every entry it saw answered goes at the next sweep, before
+// its time, so that the outbox holds what is in flight rather than a
+// second of batches for every sweep to read. One answered elsewhere, or
+// forgotten, waits for the sweep that finds it due.
+func (s *Store) answered(orderID string, awaited order.PaymentStatus) {
+	w, ok := s.written.Peek(writtenKey(orderID, awaited))
+	if !ok {
+		return
+	}
+	s.written.Remove(writtenKey(orderID, awaited))
+	if w.left.Add(-1) == 0 {
+		s.doneMu.Lock()
+		s.done = append(s.done, w.id)
+		s.doneMu.Unlock()
+	}
+}
+
 // Sweep implements order.Outbox: every due batch is taken by one replica,
 // which hands each order that still awaits what its entry says to
 // announce; the entries of the others go, or wait for what they await to
 // begin. It stops at the first failure: what it did not handle is still
 // due for the next sweep.
 func (s *Store) Sweep(ctx context.Context, announce func(ctx context.Context, o order.Order, attempt int) error) error {
+	s.doneMu.Lock()
+	answered := s.done
+	s.done = nil
+	s.doneMu.Unlock()
+	if err := s.deleteBatches(ctx, answered); err != nil { // left due: a sweep finds them answered
+		return storeErr(err)
+	}
 	now := s.now().UTC()
 	for range sweepRounds {
 		var due []batchDoc
@@ -122,7 +167,7 @@ func (s *Store) Sweep(ctx context.Context, announce func(ctx context.Context, o 
 		}
 		var (
 			mu   sync.Mutex
-			done []any // the batches to delete: answered, or taken
+			done []string // the batches to delete: answered, or taken
 		)
 		g, gctx := errgroup.WithContext(ctx)
 		g.SetLimit(dueAtOnce)
@@ -138,9 +183,10 @@ func (s *Store) Sweep(ctx context.Context, announce func(ctx context.Context, o 
 			})
 		}
 		err := g.Wait()
-		// One delete of them all: a failed one leaves them due, and the next
-		// sweep finds them answered, or their successors inserted.
-		if derr := s.outbox.Delete(ctx, done...); err == nil {
+		// Each by its _id: FerretDB reads the whole collection to delete
+		// several at once. A failed delete leaves its batch due, and the
+		// next sweep finds it answered, or its successor inserted.
+		if derr := s.deleteBatches(ctx, done); err == nil {
 			err = derr
 		}
 		if err != nil || len(due) < sweepBatch {
@@ -148,6 +194,16 @@ func (s *Store) Sweep(ctx context.Context, announce func(ctx context.Context, o 
 		}
 	}
 	return nil
+}
+
+// deleteBatches deletes the batches of ids, dueAtOnce at a time.
+func (s *Store) deleteBatches(ctx context.Context, ids []string) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(dueAtOnce)
+	for _, id := range ids {
+		g.Go(func() error { return s.outbox.Delete(gctx, id) })
+	}
+	return g.Wait()
 }
 
 // sweepBatch handles one due batch, and reports whether it is to go: all

@@ -35,6 +35,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/go-kit/log"
@@ -58,6 +59,9 @@ type Store struct {
 	logger   log.Logger
 
 	scheduler *groupcommit.Queue[order.OutboxEntry] // of the outbox's batches
+	written   *lru.Cache[string, *written]          // the batch of each entry written here, by order id and what it awaits
+	doneMu    sync.Mutex
+	done      []string // batches written here, all answered here, for the next sweep to delete
 
 	known   *lru.Cache[string, order.Order] // latest versions seen, by order id
 	heads   *lru.Cache[string, position]    // list lengths seen, by user id
@@ -124,6 +128,7 @@ func NewStore(ctx context.Context, db docstore.Database, backoff Backoff, logger
 	known, _ := lru.New[string, order.Order](knownOrders)
 	heads, _ := lru.New[string, position](knownUsers)
 	resumed, _ := lru.New[string, struct{}](knownUsers)
+	written, _ := lru.New[string, *written](knownOrders)
 	s := &Store{
 		orders:   db.Collection("orders"),
 		changes:  db.Collection("order_changes"),
@@ -137,6 +142,7 @@ func NewStore(ctx context.Context, db docstore.Database, backoff Backoff, logger
 		known:    known,
 		heads:    heads,
 		resumed:  resumed,
+		written:  written,
 	}
 	for _, opt := range opts {
 		opt(s)
@@ -366,6 +372,9 @@ func (s *Store) Update(ctx context.Context, id string, change func(order.Order) 
 			return order.Order{}, storeErr(err)
 		}
 		s.remember(next)
+		if awaited := o.Awaits(); awaited != "" && next.Awaits() != awaited {
+			s.answered(id, awaited)
+		}
 		return next, nil
 	}
 }
