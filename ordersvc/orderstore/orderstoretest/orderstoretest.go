@@ -496,7 +496,7 @@ func Run(t *testing.T, newDB func(t *testing.T) docstore.Database) {
 		}
 	})
 
-	t.Run("of replicas sweeping at once, one announces each due order", func(t *testing.T) {
+	t.Run("of ten replicas sweeping at once, one announces each due order", func(t *testing.T) {
 		db, c := newDB(t), testenv.NewClock(T0)
 		writer := NewStore(t, db, c)
 		const n = 30
@@ -510,7 +510,7 @@ func Run(t *testing.T, newDB func(t *testing.T) docstore.Database) {
 		for round := 1; round <= 3; round++ {
 			c.Set(T0.Add(time.Duration(1<<round-1) * time.Second)) // when each round is due: 1, 3, 7 s
 			var wg sync.WaitGroup
-			for range 4 {
+			for range 10 {
 				r := NewStore(t, db, c)
 				wg.Go(func() {
 					if err := r.Sweep(ctx, seen.announce); err != nil {
