@@ -24,7 +24,8 @@ import (
 // listed one meanwhile. Each full page of pageSize entries is also kept as
 // one document, "<userId>/p<k>", so that listing reads a page where it
 // would read ten entries, and starts each order from the version it had
-// when its page was written.
+// when its page was written. The creation that fills a page writes it, as
+// it stores its order; a list that finds a page missing writes it too.
 
 // position is the number of an order in its user's list, from 1; 0 is
 // before the first.
@@ -70,9 +71,25 @@ func pageID(userID string, k position) string {
 // moments before, when it listed it at all.
 const resumeWindow = 32
 
-// enlist appends the order to its user's list; a resumed creation first
-// looks for the entry an earlier request made.
-func (s *Store) enlist(ctx context.Context, o order.Order, oid bson.ObjectID, resumed bool) error {
+// recentPage is what this process listed of a user's last page: the order
+// id at each position of the page, where the position matches.
+type recentPage [pageSize]struct {
+	n  position
+	id string
+}
+
+// id returns the order listed at position n, if this process listed it.
+func (r *recentPage) id(n position) string {
+	if e := r[(n-1)%pageSize]; e.n == n {
+		return e.id
+	}
+	return ""
+}
+
+// enlist appends the order to its user's list and returns its position
+// (0 when it was there already); a resumed creation first looks for the
+// entry an earlier request made.
+func (s *Store) enlist(ctx context.Context, o order.Order, oid bson.ObjectID, resumed bool) (position, error) {
 	defer s.locks.Lock("user/" + o.UserID)()
 	// The length this process saw last is usually still the length: try
 	// the next number at once, and look for the length only if it is taken.
@@ -80,17 +97,17 @@ func (s *Store) enlist(ctx context.Context, o order.Order, oid bson.ObjectID, re
 	if !known || resumed {
 		var err error
 		if head, err = s.head(ctx, o.UserID); err != nil {
-			return err
+			return 0, err
 		}
 	}
 	if resumed {
 		for n := head; n > max(0, head-resumeWindow); n-- {
 			var d listDoc
 			if err := s.lists.Find(ctx, listID(o.UserID, n), &d); err != nil {
-				return err
+				return 0, err
 			}
 			if d.OrderID == oid {
-				return nil
+				return 0, nil
 			}
 		}
 	}
@@ -101,13 +118,16 @@ func (s *Store) enlist(ctx context.Context, o order.Order, oid bson.ObjectID, re
 		switch {
 		case err == nil:
 			s.sawHead(o.UserID, n)
-			return nil
+			recent, _ := s.recent.Get(o.UserID)
+			recent[(n-1)%pageSize].n, recent[(n-1)%pageSize].id = n, o.ID
+			s.recent.Add(o.UserID, recent)
+			return n, nil
 		case !errors.Is(err, docstore.ErrDuplicate):
-			return err
+			return 0, err
 		case known: // another replica listed orders since: find the end
 			known = false
 			if head, err = s.head(ctx, o.UserID); err != nil {
-				return err
+				return 0, err
 			}
 			n = head
 		}
@@ -247,9 +267,10 @@ func (s *Store) entry(ctx context.Context, userID string, n position) (pageEntry
 	return pageEntry{OrderID: d.OrderID, Fields: d.Fields}, nil
 }
 
-// page returns the entries of page k of the user's list: its document, or,
-// when that is missing, the entries read one by one and resolved, and then
-// written as the page for the next reader.
+// page returns the entries of page k of the user's list: its document
+// (written by the creation that filled it), or, when that is missing, the
+// entries read one by one and resolved, and then written as the page for
+// the next reader.
 func (s *Store) page(ctx context.Context, userID string, k position) ([]pageEntry, error) {
 	var d pageDoc
 	switch err := s.lists.Find(ctx, pageID(userID, k), &d); {
@@ -280,6 +301,33 @@ func (s *Store) page(ctx context.Context, userID string, k position) ([]pageEntr
 		return nil, err
 	}
 	return entries, nil
+}
+
+// writePage writes page k of the user's list, once its last order is
+// listed, from what this process knows: the orders it listed and knows
+// stored, at the versions it knows, and of the others their entries, to be
+// looked for by the first list that reads them. Its last order is on its
+// way to the store: it is left to be looked for.
+func (s *Store) writePage(ctx context.Context, userID string, k position) error {
+	recent, _ := s.recent.Get(userID)
+	entries := make([]pageEntry, pageSize)
+	for i := range entries {
+		n := k*pageSize + position(i) + 1
+		if o, ok := s.known.Peek(recent.id(n)); ok {
+			oid, _ := bson.ObjectIDFromHex(o.ID)
+			entries[i] = pageEntry{OrderID: oid, Fields: fieldsOf(o), Version: o.Version, Stored: true}
+			continue
+		}
+		var err error
+		if entries[i], err = s.entry(ctx, userID, n); err != nil {
+			return err
+		}
+	}
+	err := s.lists.Insert(ctx, pageDoc{ID: pageID(userID, k), Entries: entries})
+	if errors.Is(err, docstore.ErrDuplicate) {
+		return nil
+	}
+	return err
 }
 
 // resolve brings each entry to its order's latest version, and marks the

@@ -65,6 +65,7 @@ type Store struct {
 
 	known   *lru.Cache[string, order.Order] // latest versions seen, by order id
 	heads   *lru.Cache[string, position]    // list lengths seen, by user id
+	recent  *lru.Cache[string, recentPage]  // the orders of each user's last page this process listed
 	resumed *lru.Cache[string, struct{}]    // orders whose key was claimed before: their creation may have begun
 	locks   keyedlock.Locks                 // one change per order, one list append per user at a time
 }
@@ -127,6 +128,7 @@ func NewStore(ctx context.Context, db docstore.Database, backoff Backoff, logger
 	}
 	known, _ := lru.New[string, order.Order](knownOrders)
 	heads, _ := lru.New[string, position](knownUsers)
+	recent, _ := lru.New[string, recentPage](knownUsers)
 	resumed, _ := lru.New[string, struct{}](knownUsers)
 	written, _ := lru.New[string, *written](knownOrders)
 	s := &Store{
@@ -141,6 +143,7 @@ func NewStore(ctx context.Context, db docstore.Database, backoff Backoff, logger
 		logger:   logger,
 		known:    known,
 		heads:    heads,
+		recent:   recent,
 		resumed:  resumed,
 		written:  written,
 	}
@@ -263,13 +266,26 @@ func (s *Store) Create(ctx context.Context, o order.Order, e order.OutboxEntry) 
 		return fmt.Errorf("order id %q: %w", o.ID, order.ErrInvalidID)
 	}
 	_, resumed := s.resumed.Peek(o.ID)
+	var n position
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return s.enlist(gctx, o, oid, resumed) })
+	g.Go(func() (err error) {
+		n, err = s.enlist(gctx, o, oid, resumed)
+		return err
+	})
 	g.Go(func() error { return s.schedule(gctx, e) })
 	if err := g.Wait(); err != nil {
 		return storeErr(err)
 	}
-	if err := s.orders.Insert(ctx, orderDoc{ID: oid, Fields: fieldsOf(o)}); err != nil {
+	// The page the order fills, if it fills one, is written as the order is
+	// stored. A page that fails to be written is written by the first list
+	// that misses it: its failure fails nothing.
+	var wg sync.WaitGroup
+	if n > 0 && n%pageSize == 0 {
+		wg.Go(func() { _ = s.writePage(ctx, o.UserID, n/pageSize-1) })
+	}
+	err = s.orders.Insert(ctx, orderDoc{ID: oid, Fields: fieldsOf(o)})
+	wg.Wait()
+	if err != nil {
 		return storeErr(err)
 	}
 	s.resumed.Remove(o.ID)
