@@ -37,8 +37,8 @@ import (
 // as its client was told, within 30 s of the last kill; every cancelled
 // paid order is refunded; the payment provider was asked twice about an
 // order only when the replica that held it had been killed; the pace during
-// the kills was at least a third of the pace without; and the outbox is
-// empty.
+// the kills was at least a third of the pace without; and the outbox
+// empties.
 //
 // make test runs it short (every kind of process killed at least once);
 // make chaos runs it for thousands of orders and prints its report:
@@ -137,9 +137,11 @@ func TestTheOperatorsWorstDayLosesNothingAndSettlesWithinSeconds(t *testing.T) {
 	for _, w := range twice {
 		t.Errorf("%s: asked of the provider again with no replica dead", w)
 	}
-	if n := st.outboxEntries(t, ctx); n != 0 {
-		t.Errorf("every order is answered: want the outbox empty, have %d entries", n)
-	}
+	// An answered order's batch goes when a sweep finds it due: at most the
+	// backoff's cap (10 s) after it was last announced.
+	testenv.Eventually(t, 15*time.Second, "every order is answered, and the outbox never emptied", func() bool {
+		return st.outboxEntries(t, ctx) == 0
+	})
 	if stormy < calm/3 {
 		t.Errorf("the pace collapsed under the kills: %.1f orders/s, against %.1f without", stormy, calm)
 	}
