@@ -11,6 +11,7 @@ import (
 	"github.com/orderflow/orderflow/paymentsvc/paymentapi"
 	"github.com/orderflow/orderflow/paymentsvc/paymentevents"
 	"github.com/orderflow/orderflow/transport/pubsub"
+	"github.com/orderflow/orderflow/transport/pubsub/pubsubtest"
 )
 
 const orderID = "6b06df22a1b2c3d4e5f60718"
@@ -33,12 +34,7 @@ func capture(err error) (paymentapi.Endpoints, *[]any) {
 
 func TestTheHandlersAreThoseOfTheChannels(t *testing.T) {
 	e, _ := capture(nil)
-	var have []string
-	for ch := range paymentevents.MakeHandlers(e) {
-		have = append(have, ch)
-	}
-	slices.Sort(have)
-	if want := []string{"orders.cancelled", "orders.created"}; !slices.Equal(have, want) {
+	if have, want := pubsubtest.Channels(paymentevents.MakeHandlers(e)), []string{"orders.cancelled", "orders.created"}; !slices.Equal(have, want) {
 		t.Errorf("want handlers of %v, have %v", want, have)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"regexp"
+	"slices"
 	"testing"
 	"time"
 
@@ -60,6 +61,16 @@ func CheckEnvelope(t *testing.T, have map[string]any, typ, orderID, correlationI
 	for _, k := range []string{"type", "eventId", "orderId", "correlationId", "occurredAt"} {
 		delete(have, k)
 	}
+}
+
+// Channels returns the channels handlers has handlers of, in order.
+func Channels(handlers map[string]pubsub.Handler) []string {
+	var channels []string
+	for ch := range handlers {
+		channels = append(channels, ch)
+	}
+	slices.Sort(channels)
+	return channels
 }
 
 // EqualJSON reports whether a and b are the same JSON.
