@@ -28,7 +28,7 @@ func (unreachable) Collection(string) docstore.Collection                     { 
 func (unreachable) CreateCollection(context.Context, string, ...string) error { return nil }
 func (unreachable) Insert(context.Context, any) error                         { return errUnreachable }
 func (unreachable) Find(context.Context, any, any) error                      { return errUnreachable }
-func (unreachable) Delete(context.Context, ...any) error                         { return errUnreachable }
+func (unreachable) Delete(context.Context, ...any) error                      { return errUnreachable }
 func (unreachable) Due(context.Context, string, time.Time, int, any) error    { return errUnreachable }
 
 func TestAStoreThatCannotBeReachedIsErrUnavailable(t *testing.T) {
