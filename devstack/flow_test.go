@@ -50,14 +50,21 @@ func TestAPaidOrderEndsSuccessPaid(t *testing.T) {
 		t.Errorf("want the provider asked once, have %d attempts", n)
 	}
 
-	// Each service counts what it did (a redelivery may count twice).
-	for base, series := range map[string]string{
-		s.gatewayURL:                `gateway_http_requests_total{method="POST",route="POST /orders",status="201"}`,
-		"http://" + s.orders.addr:   `ordersvc_messages_total{channel="payments.processed",result="handled"}`,
-		"http://" + s.payments.addr: `paymentsvc_messages_total{channel="orders.created",result="handled"}`,
+	// Each service counts what it did (a redelivery may count twice), and
+	// what it asked of the stores.
+	for _, c := range []struct{ base, series string }{
+		{s.gatewayURL, `gateway_http_requests_total{method="POST",route="POST /orders",status="201"}`},
+		{"http://" + s.orders.addr, `ordersvc_messages_total{channel="payments.processed",result="handled"}`},
+		{"http://" + s.payments.addr, `paymentsvc_messages_total{channel="orders.created",result="handled"}`},
+		{"http://" + s.orders.addr, `ordersvc_store_commands_total{collection="orders",command="insert"}`},
+		{"http://" + s.orders.addr, `ordersvc_store_documents_total{collection="orders",command="insert"}`},
+		{"http://" + s.orders.addr, `ordersvc_store_commands_total{collection="order_changes",command="find"}`},
+		{"http://" + s.payments.addr, `paymentsvc_store_documents_total{collection="payments",command="insert"}`},
+		{"http://" + s.orders.addr, `ordersvc_redis_commands_total{command="publish"}`},
+		{"http://" + s.payments.addr, `paymentsvc_redis_commands_total{command="publish"}`},
 	} {
-		if n := metricValue(t, base, series); n < 1 {
-			t.Errorf("%s/metrics: want %s at least 1, have %v", base, series, n)
+		if n := metricValue(t, c.base, c.series); n < 1 {
+			t.Errorf("%s/metrics: want %s at least 1, have %v", c.base, c.series, n)
 		}
 	}
 

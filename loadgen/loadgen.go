@@ -85,6 +85,11 @@ type Report struct {
 	Polls         int            `json:"polls"`
 	Errors        map[string]int `json:"errors"`
 	CPU           []ProcessCPU   `json:"cpu,omitempty"`
+	// ServerSettle is, when ServerSettle was asked, how long the settled
+	// orders took by their own times: created to last changed, as stored.
+	ServerSettle *Percentiles `json:"serverSettleMs,omitempty"`
+	// SettledIDs are the ids of the settled orders.
+	SettledIDs []string `json:"-"`
 }
 
 // Percentiles of a latency, in milliseconds.
@@ -175,6 +180,7 @@ type run struct {
 	mu      sync.Mutex
 	post    []time.Duration
 	settle  []time.Duration
+	ids     []string // of the settled orders
 	errors  map[string]int
 	pollers sync.WaitGroup
 }
@@ -329,6 +335,7 @@ func (r *run) follow(ctx context.Context, id string, posted time.Time) {
 			r.settled.Add(1)
 			r.mu.Lock()
 			r.settle = append(r.settle, took)
+			r.ids = append(r.ids, id)
 			r.mu.Unlock()
 			return
 		}
@@ -438,6 +445,7 @@ func (r *run) report(loadTime time.Duration, before, after []time.Duration) Repo
 		Settle:      percentiles(r.settle),
 		Polls:       int(r.polls.Load()),
 		Errors:      maps.Clone(r.errors),
+		SettledIDs:  slices.Clone(r.ids),
 	}
 	rep.CreatedPerSec = float64(rep.Created) / loadTime.Seconds()
 	if r.cfg.Poll > 0 {
@@ -456,6 +464,39 @@ func (r *run) report(loadTime time.Duration, before, after []time.Duration) Repo
 		rep.CPU = append(rep.CPU, c)
 	}
 	return rep
+}
+
+// ServerSettle reads the orders of ids from the API at base, up to sample
+// of them spread over the list, and returns how long they took to settle by
+// their own times: from createdAt to updatedAt, as the store keeps them. A
+// client's time to settle measures its polling too, and at high
+// concurrency its own queue.
+func ServerSettle(ctx context.Context, client *http.Client, base string, ids []string, sample int) (Percentiles, error) {
+	step := max(1, len(ids)/max(sample, 1))
+	var ds []time.Duration
+	for i := 0; i < len(ids); i += step {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/orders/one/"+ids[i], nil)
+		if err != nil {
+			return Percentiles{}, err
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return Percentiles{}, err
+		}
+		var body struct {
+			Order struct {
+				CreatedAt time.Time `json:"createdAt"`
+				UpdatedAt time.Time `json:"updatedAt"`
+			} `json:"order"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != http.StatusOK {
+			return Percentiles{}, fmt.Errorf("GET /orders/one/%s: %d %v", ids[i], resp.StatusCode, err)
+		}
+		ds = append(ds, body.Order.UpdatedAt.Sub(body.Order.CreatedAt))
+	}
+	return percentiles(ds), nil
 }
 
 func percentiles(ds []time.Duration) Percentiles {

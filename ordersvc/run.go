@@ -100,12 +100,16 @@ func Run(ctx context.Context, cfg Config, logger log.Logger, tracing *telemetry.
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	mongoClient, err := mongostore.Connect(ctx, cfg.Mongo)
+	m := prommetrics.NewMetrics("ordersvc")
+	// What every order costs the stores: make bench reads these.
+	mongoClient, err := mongostore.Connect(ctx, cfg.Mongo, mongostore.CountCommands(
+		m.Counter("store_commands_total", "Commands sent to MongoDB, by command and collection.", "command", "collection"),
+		m.Counter("store_documents_total", "Documents those commands inserted or deleted (1 for any other command).", "command", "collection")))
 	if err != nil {
 		return err
 	}
 	defer mongoClient.Disconnect(context.Background())
-	rdb, err := pubsub.Connect(ctx, cfg.Redis)
+	rdb, err := pubsub.Connect(ctx, cfg.Redis, pubsub.CountCommands(m.Counter("redis_commands_total", "Commands sent to Redis, by command.", "command")))
 	if err != nil {
 		return err
 	}
@@ -116,7 +120,6 @@ func Run(ctx context.Context, cfg Config, logger log.Logger, tracing *telemetry.
 	if err != nil {
 		return err
 	}
-	m := prommetrics.NewMetrics("ordersvc")
 	svc := order.NewService(store, orderevents.NewPublisher(pubsub.NewPublisher(rdb, pubsub.PublishTraced(tracing))), log.With(logger, "component", "orders"))
 	// One set of decorators for every endpoint, fed by HTTP or by Redis.
 	decorate := instrument.Middlewares(log.With(logger, "component", "api"),

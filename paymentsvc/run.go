@@ -30,12 +30,16 @@ func Run(ctx context.Context, cfg Config, logger log.Logger, tracing *telemetry.
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	mongoClient, err := mongostore.Connect(ctx, cfg.Mongo)
+	m := prommetrics.NewMetrics("paymentsvc")
+	// What every order costs the stores: make bench reads these.
+	mongoClient, err := mongostore.Connect(ctx, cfg.Mongo, mongostore.CountCommands(
+		m.Counter("store_commands_total", "Commands sent to MongoDB, by command and collection.", "command", "collection"),
+		m.Counter("store_documents_total", "Documents those commands inserted or deleted (1 for any other command).", "command", "collection")))
 	if err != nil {
 		return err
 	}
 	defer mongoClient.Disconnect(context.Background())
-	rdb, err := pubsub.Connect(ctx, cfg.Redis)
+	rdb, err := pubsub.Connect(ctx, cfg.Redis, pubsub.CountCommands(m.Counter("redis_commands_total", "Commands sent to Redis, by command.", "command")))
 	if err != nil {
 		return err
 	}
@@ -45,7 +49,6 @@ func Run(ctx context.Context, cfg Config, logger log.Logger, tracing *telemetry.
 	if err != nil {
 		return err
 	}
-	m := prommetrics.NewMetrics("paymentsvc")
 	events := paymentevents.NewPublisher(pubsub.NewPublisher(rdb, pubsub.PublishTraced(tracing)))
 	svc := payment.NewService(repo, payment.DemoCharger{}, events, cfg.ChargeLease, process.ReplicaName(), log.With(logger, "component", "payments"))
 	decorate := instrument.Middlewares(log.With(logger, "component", "api"),

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/go-kit/kit/metrics"
 	"github.com/go-kit/log"
 	"github.com/redis/go-redis/v9"
 
@@ -38,21 +39,24 @@ func RouteLogs(logger log.Logger) {
 // server (without credentials); an answer such as a wrong password fails at
 // once. Later outages are the client's business: it reconnects by itself,
 // and reports its trouble where RouteLogs sent it.
-func Connect(ctx context.Context, cfg Config) (*redis.Client, error) {
-	opts, err := redis.ParseURL(cfg.URL)
+func Connect(ctx context.Context, cfg Config, opts ...ConnectOption) (*redis.Client, error) {
+	ropts, err := redis.ParseURL(cfg.URL)
 	if err != nil {
 		return nil, fmt.Errorf("redis URL %s: %w", startup.Redact(cfg.URL), err)
 	}
 	if cfg.Password != "" {
-		opts.Password = cfg.Password
+		ropts.Password = cfg.Password
 	}
-	opts.DialTimeout = 2 * time.Second
+	ropts.DialTimeout = 2 * time.Second
 	// Fail fast while Redis is down: callers have their own retries (the
 	// redeliverer, the subscriber's reconnect loop), and a client request
 	// must not wait for a publish that the redeliverer will redo anyway.
-	opts.DialerRetries = 1
-	opts.MaxRetries = 1
-	c := redis.NewClient(opts)
+	ropts.DialerRetries = 1
+	ropts.MaxRetries = 1
+	c := redis.NewClient(ropts)
+	for _, opt := range opts {
+		opt(c)
+	}
 	var answer redis.Error
 	isAnswer := func(err error) bool { return errors.As(err, &answer) }
 	err = startup.Await(ctx, startup.Timeout, func(ctx context.Context) error { return c.Ping(ctx).Err() }, isAnswer)
@@ -65,6 +69,42 @@ func Connect(ctx context.Context, cfg Config) (*redis.Client, error) {
 	default:
 		_ = c.Close()
 		return nil, fmt.Errorf("redis unreachable at %s: %w", startup.Redact(cfg.URL), err)
+	}
+}
+
+// ConnectOption sets an optional parameter of Connect's client.
+type ConnectOption func(*redis.Client)
+
+// CountCommands counts every command the client sends, by name, in
+// commands (a pipeline's each), PINGs aside: what make bench divides by the
+// orders it settled.
+func CountCommands(commands metrics.Counter) ConnectOption {
+	return func(c *redis.Client) { c.AddHook(commandCounter{commands}) }
+}
+
+type commandCounter struct{ commands metrics.Counter }
+
+func (commandCounter) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h commandCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		h.count(cmd)
+		return next(ctx, cmd)
+	}
+}
+
+func (h commandCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		for _, cmd := range cmds {
+			h.count(cmd)
+		}
+		return next(ctx, cmds)
+	}
+}
+
+func (h commandCounter) count(cmd redis.Cmder) {
+	if name := cmd.Name(); name != "ping" {
+		h.commands.With("command", name).Add(1)
 	}
 }
 

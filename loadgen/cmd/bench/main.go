@@ -11,6 +11,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -50,6 +51,11 @@ type result struct {
 	Name   string         `json:"name"`
 	Stored int            `json:"stored"`
 	Report loadgen.Report `json:"report"`
+	// PerOrder is what a settled order cost the stores, from the services'
+	// counts over the run and its drain: "store_commands_total{...}",
+	// "store_documents_total{...}" and "redis_commands_total{...}" series,
+	// each divided by the orders settled.
+	PerOrder map[string]float64 `json:"perSettledOrder,omitempty"`
 }
 
 // results is what the bench prints.
@@ -201,6 +207,10 @@ func measure(ctx context.Context, cfg config, bin, dir string, c, stored int, li
 	} else {
 		profiled <- nil
 	}
+	before, err := s.opCounts(ctx)
+	if err != nil {
+		return result{}, err
+	}
 	rep, err := loadgen.Run(ctx, load)
 	if perr := <-profiled; perr != nil && err == nil {
 		err = perr
@@ -208,6 +218,22 @@ func measure(ctx context.Context, cfg config, bin, dir string, c, stored int, li
 	if err != nil {
 		return result{}, err
 	}
+	after, err := s.opCounts(ctx)
+	if err != nil {
+		return result{}, err
+	}
+	perOrder := map[string]float64{}
+	for series, n := range after {
+		if d := n - before[series]; d > 0 && rep.Settled > 0 {
+			perOrder[series] = d / float64(rep.Settled)
+		}
+	}
+	// Read after the counts, so that they are not counted.
+	serverSettle, err := loadgen.ServerSettle(ctx, http.DefaultClient, s.gatewayURL, rep.SettledIDs, 2000)
+	if err != nil {
+		return result{}, err
+	}
+	rep.ServerSettle = &serverSettle
 	if list != nil {
 		users := make([]string, min(cfg.listUsers, stored/50))
 		for i := range users {
@@ -223,7 +249,7 @@ func measure(ctx context.Context, cfg config, bin, dir string, c, stored int, li
 		*list = &listResult{Stored: stored, Orders: 50, Requests: len(ds),
 			P50: ms(ds[len(ds)/2]), P99: ms(ds[min(len(ds)-1, len(ds)*99/100)]), Max: ms(ds[len(ds)-1])}
 	}
-	return result{Name: name, Stored: stored, Report: rep}, nil
+	return result{Name: name, Stored: stored, Report: rep, PerOrder: perOrder}, nil
 }
 
 func boolInt(b bool) int {
@@ -259,7 +285,7 @@ func quiet(ctx context.Context, s *stack) {
 func (r results) write(w io.Writer) error {
 	fmt.Fprintf(w, "orderflow bench, %s, %s\n\n", r.Date, r.Machine)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "run\tstored\tC\tcreated/s\tPOST p50/p99 ms\tsettle p50/p90/p99 ms\tunsettled\terrors\tservices CPU ms/order\tstore CPU ms/order\t")
+	fmt.Fprintln(tw, "run\tstored\tC\tcreated/s\tPOST p50/p99 ms\tsettle p50/p90/p99 ms\tserver settle p50/p90/p99 ms\tunsettled\terrors\tservices CPU ms/order\tstore CPU ms/order\t")
 	for _, run := range r.Runs {
 		rep := run.Report
 		var services, store float64
@@ -271,12 +297,19 @@ func (r results) write(w io.Writer) error {
 				store = c.MsPerSettled
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%.0f\t%.1f / %.1f\t%.0f / %.0f / %.0f\t%d\t%d\t%.2f\t%.2f\t\n",
+		var ss loadgen.Percentiles
+		if rep.ServerSettle != nil {
+			ss = *rep.ServerSettle
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%.0f\t%.1f / %.1f\t%.0f / %.0f / %.0f\t%.0f / %.0f / %.0f\t%d\t%d\t%.2f\t%.2f\t\n",
 			run.Name, run.Stored, rep.Concurrency, rep.CreatedPerSec, rep.Post.P50, rep.Post.P99,
-			rep.Settle.P50, rep.Settle.P90, rep.Settle.P99, rep.Unsettled, rep.ErrorCount(), services, store)
+			rep.Settle.P50, rep.Settle.P90, rep.Settle.P99, ss.P50, ss.P90, ss.P99, rep.Unsettled, rep.ErrorCount(), services, store)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	for _, run := range r.Runs {
+		writeOps(w, run)
 	}
 	if r.Growth != nil {
 		fmt.Fprintf(w, "\ngrowth: an empty store takes %.2fx the orders per second of the filled one; settle p50 is %.2fx the empty store's\n",
@@ -287,7 +320,59 @@ func (r results) write(w io.Writer) error {
 			r.List.Orders, r.List.Stored, r.List.Requests, r.List.P50, r.List.P99, r.List.Max)
 	}
 	fmt.Fprintln(w, "\nCPU per settled order is user+system time from /proc over the run and its drain; services are gateway+ordersvc+paymentsvc, the store is the embedded FerretDB.")
+	fmt.Fprintln(w, "Server settle is created to last changed, by the order's own times; the client's settle adds its polling. Commands per settled order are the services' own counts over the run and its drain.")
 	return nil
+}
+
+// writeOps writes what a settled order of the run cost the stores: MongoDB
+// commands by kind and collection (and the documents they carried), and
+// Redis commands by kind.
+func writeOps(w io.Writer, run result) {
+	if len(run.PerOrder) == 0 {
+		return
+	}
+	type op struct {
+		name       string
+		n, docs    float64
+		isRedis    bool
+		collection string
+	}
+	var ops []op
+	var store, docs, redis float64
+	for series, n := range run.PerOrder {
+		kind, labels, _ := strings.Cut(strings.TrimSuffix(series, "}"), "{")
+		l := map[string]string{}
+		for _, kv := range strings.Split(labels, ",") {
+			if k, v, ok := strings.Cut(kv, "="); ok {
+				l[k] = strings.Trim(v, `"`)
+			}
+		}
+		switch kind {
+		case "store_commands_total":
+			store += n
+			d := run.PerOrder[strings.Replace(series, "store_commands_total", "store_documents_total", 1)]
+			docs += d
+			ops = append(ops, op{name: l["command"] + " " + l["collection"], n: n, docs: d, collection: l["collection"]})
+		case "redis_commands_total":
+			redis += n
+			ops = append(ops, op{name: l["command"], n: n, isRedis: true})
+		}
+	}
+	slices.SortFunc(ops, func(a, b op) int {
+		if a.isRedis != b.isRedis {
+			return boolInt(a.isRedis) - boolInt(b.isRedis)
+		}
+		return strings.Compare(a.name, b.name)
+	})
+	fmt.Fprintf(w, "\n%s, %d stored, C=%d, per settled order: %.2f MongoDB commands carrying %.2f documents, %.2f Redis commands\n",
+		run.Name, run.Stored, run.Report.Concurrency, store, docs, redis)
+	for _, o := range ops {
+		if o.isRedis {
+			fmt.Fprintf(w, "  redis %-28s %5.2f\n", o.name, o.n)
+		} else {
+			fmt.Fprintf(w, "  store %-28s %5.2f  (%.2f documents)\n", o.name, o.n, o.docs)
+		}
+	}
 }
 
 // machine describes this machine: its CPU model and count, and Go.

@@ -25,6 +25,7 @@ type stack struct {
 	bin, dir   string
 	gatewayURL string
 	debug      map[string]string // pprof address of each service
+	metrics    []string          // /metrics of the services that use the stores
 	procs      []*exec.Cmd
 	processes  []loadgen.Process
 	logs       *os.File
@@ -58,6 +59,7 @@ func startStack(bin, dir string) (*stack, error) {
 	mongo, redis := "127.0.0.1:"+ports[0], "127.0.0.1:"+ports[1]
 	orders, payments, gateway := "127.0.0.1:"+ports[2], "127.0.0.1:"+ports[3], "127.0.0.1:"+ports[4]
 	s.gatewayURL = "http://" + gateway
+	s.metrics = []string{"http://" + orders + "/metrics", "http://" + payments + "/metrics"}
 
 	s.debug["store"] = "127.0.0.1:" + ports[8]
 	store, err := s.start("devstack", nil, "-stores.only", "-debug.addr", s.debug["store"], "-data.dir", filepath.Join(dir, "data"), "-mongo.addr", mongo, "-redis.addr", redis)
@@ -255,4 +257,43 @@ func (s *stack) profile(ctx context.Context, dir string, d time.Duration) error 
 		}
 	}
 	return nil
+}
+
+// opCounts reads, from the services' /metrics, how many commands they sent
+// MongoDB (by command and collection, with the documents they carried) and
+// Redis (by command) so far.
+func (s *stack) opCounts(ctx context.Context) (map[string]float64, error) {
+	counts := map[string]float64{}
+	for _, url := range s.metrics {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			return nil, err
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return nil, err
+		}
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			return nil, err
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			series, value, ok := strings.Cut(line, " ")
+			if !ok || strings.HasPrefix(line, "#") {
+				continue
+			}
+			// ordersvc_store_commands_total{...} -> store_commands_total{...}
+			_, series, _ = strings.Cut(series, "_")
+			if !strings.HasPrefix(series, "store_commands_total{") && !strings.HasPrefix(series, "store_documents_total{") && !strings.HasPrefix(series, "redis_commands_total{") {
+				continue
+			}
+			v, err := strconv.ParseFloat(value, 64)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %q: %w", url, line, err)
+			}
+			counts[series] += v
+		}
+	}
+	return counts, nil
 }
