@@ -172,12 +172,6 @@ func (l *RateLimiter) setHeaders(w http.ResponseWriter, remaining int, wait time
 	return secs
 }
 
-// tooMany answers 429 to a client with no token left.
-func tooMany(w http.ResponseWriter, secs int) {
-	httperr.Write(w, &httperr.Error{Status: http.StatusTooManyRequests, Code: "rate_limited", RetryAfter: max(secs, 1),
-		Message: fmt.Sprintf("Too many requests from this client; retry in %d s.", max(secs, 1))})
-}
-
 // admit lets a request of an order route through, or answers it. A nil
 // RateLimiter limits nothing; a nil Authenticator lets every request
 // through unsigned.
@@ -223,9 +217,10 @@ func admit(a *Authenticator, l *RateLimiter, next http.Handler) http.Handler {
 // client with none left is answered 429, and take returns false.
 func (l *RateLimiter) take(w http.ResponseWriter, client string) bool {
 	ok, remaining, wait := l.allow(client)
-	secs := l.setHeaders(w, remaining, wait)
+	secs := max(l.setHeaders(w, remaining, wait), 1)
 	if !ok {
-		tooMany(w, secs)
+		httperr.Write(w, &httperr.Error{Status: http.StatusTooManyRequests, Code: "rate_limited", RetryAfter: secs,
+			Message: fmt.Sprintf("Too many requests from this client; retry in %d s.", secs)})
 	}
 	return ok
 }

@@ -191,7 +191,7 @@ func (s *Orders) create(ctx context.Context, o Order) error {
 	if err := s.repo.Create(ctx, o, OutboxEntry{OrderID: o.ID, Awaits: Pending, Since: o.CreatedAt}); err != nil {
 		return err
 	}
-	s.announce(ctx, o)
+	s.announce(ctx, o, 0)
 	return nil
 }
 
@@ -265,7 +265,7 @@ func (s *Orders) update(ctx context.Context, id string, change func(Order, time.
 		return next, nil, nil
 	})
 	if err == nil && o.Awaits() != "" && o.Awaits() != before.Awaits() {
-		s.announce(ctx, o)
+		s.announce(ctx, o, 0)
 	}
 	return o, err
 }
@@ -273,13 +273,15 @@ func (s *Orders) update(ctx context.Context, id string, change func(Order, time.
 // Redeliver announces again what o awaits, for the attempt-th time since
 // the first: the outbox found its answer late.
 func (s *Orders) Redeliver(ctx context.Context, o Order, attempt int) {
-	s.announce(ctx, o, "attempt", attempt)
+	s.announce(ctx, o, attempt)
 }
 
 // announce asks paymentsvc for what the order awaits: its payment while
-// Pending, its refund while Refunding. A failure is logged and left to the
-// outbox, which announces the order again.
-func (s *Orders) announce(ctx context.Context, o Order, keyvals ...any) {
+// Pending, its refund while Refunding; attempt counts the announcements
+// made again before (0: this is the first). A failure is logged and left
+// to the outbox, which announces the order again; the first announcement
+// made is said by the call's own log line.
+func (s *Orders) announce(ctx context.Context, o Order, attempt int) {
 	// A client that went away does not stop the announcement, nor does a
 	// Redis that does not answer hold the client for long.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
@@ -288,16 +290,16 @@ func (s *Orders) announce(ctx context.Context, o Order, keyvals ...any) {
 	if o.PaymentStatus == Refunding {
 		channel, publish = "orders.cancelled", s.events.OrderCancelled
 	}
-	err := publish(ctx, o)
-	if err == nil && len(keyvals) == 0 { // the first announcement, made: the call's own log line says enough
-		return
+	kv := []any{"order_id", o.ID, "correlation_id", o.CorrelationID, "channel", channel}
+	if attempt > 0 {
+		kv = append(kv, "attempt", attempt)
 	}
-	kv := append([]any{"msg", "order announced again", "order_id", o.ID, "correlation_id", o.CorrelationID, "channel", channel}, keyvals...)
-	if err != nil {
-		kv[1] = "announcement failed; the outbox will make it again"
-		kv = append(kv, "err", err)
+	switch err := publish(ctx, o); {
+	case err != nil:
+		s.logger.Log(append(append([]any{"msg", "announcement failed; the outbox will make it again"}, kv...), "err", err)...)
+	case attempt > 0:
+		s.logger.Log(append([]any{"msg", "order announced again"}, kv...)...)
 	}
-	s.logger.Log(kv...)
 }
 
 // RequestHash identifies a create request by its normalised content, so

@@ -290,13 +290,8 @@ func (s *Store) page(ctx context.Context, userID string, k position) ([]pageEntr
 		return nil, err
 	}
 	// An order not stored may be on its way (its entry is written first):
-	// the page leaves it to be looked for again.
-	written := make([]pageEntry, pageSize)
-	for i, e := range entries {
-		written[i] = e
-		written[i].Missing = false
-	}
-	err := s.lists.Insert(ctx, pageDoc{ID: pageID(userID, k), Entries: written})
+	// Missing is not stored, so the page leaves it to be looked for again.
+	err := s.lists.Insert(ctx, pageDoc{ID: pageID(userID, k), Entries: entries})
 	if err != nil && !errors.Is(err, docstore.ErrDuplicate) {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,10 +21,10 @@ import (
 // that awaits paymentsvc, each batch due when its orders are to be
 // announced again. The entries scheduled while one batch is being written
 // go together as the next (package groupcommit), so under load an order's
-// entry costs a fraction of an insert. A batch goes as soon as the replica
-// that wrote it has seen every one of its orders answered, or else once its
-// time came and a sweep finds them answered: the outbox holds what is in
-// flight and what is unanswered, whatever was stored before and however
+// entry costs a fraction of an insert. A batch goes at the next sweep of the
+// replica that wrote it once that replica has seen every one of its orders
+// answered, or else once its time came and a sweep finds them answered: the
+// outbox holds what is in flight and what is unanswered, whatever was stored before and however
 // long a replica was away. So every replica can afford to read all that is
 // due at every sweep (FerretDB reads the whole collection, MongoDB an index
 // on due).
@@ -52,7 +53,6 @@ func writtenKey(orderID string, awaits order.PaymentStatus) string {
 // batchDoc is a batch of outbox entries.
 type batchDoc struct {
 	ID      string     `bson:"_id"` // "<batch>/<attempt>"
-	Batch   string     `bson:"batch"`
 	Attempt int        `bson:"attempt"`
 	Due     time.Time  `bson:"due"`
 	Entries []entryDoc `bson:"entries"`
@@ -66,6 +66,12 @@ type entryDoc struct {
 }
 
 func batchID(batch string, attempt int) string { return batch + "/" + strconv.Itoa(attempt) }
+
+// batch is the batch the document is an attempt of.
+func (b batchDoc) batch() string {
+	batch, _, _ := strings.Cut(b.ID, "/")
+	return batch
+}
 
 // Sweeping bounds.
 const (
@@ -107,7 +113,7 @@ func (s *Store) newScheduler() *groupcommit.Queue[order.OutboxEntry] {
 		batch := objectid.New()
 		ctx, cancel := groupcommit.Context(ctxs)
 		defer cancel()
-		err := s.outbox.Insert(ctx, batchDoc{ID: batchID(batch, 0), Batch: batch, Due: since.UTC().Add(s.backoff.Delay(0)), Entries: entries})
+		err := s.outbox.Insert(ctx, batchDoc{ID: batchID(batch, 0), Due: since.UTC().Add(s.backoff.Delay(0)), Entries: entries})
 		for _, i := range sent {
 			errs[i] = err
 		}
@@ -264,7 +270,7 @@ func (s *Store) take(ctx context.Context, b batchDoc, keep []entryDoc, now time.
 	if s.now().Sub(now) > s.backoff.Min/2 {
 		return false, false, nil
 	}
-	next := batchDoc{ID: batchID(b.Batch, b.Attempt+1), Batch: b.Batch, Attempt: b.Attempt + 1, Entries: keep}
+	next := batchDoc{ID: batchID(b.batch(), b.Attempt+1), Attempt: b.Attempt + 1, Entries: keep}
 	next.Due = now.Add(s.backoff.Delay(next.Attempt))
 	switch err := s.outbox.Insert(ctx, next); {
 	case errors.Is(err, docstore.ErrDuplicate):
