@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-kit/kit/metrics"
@@ -55,7 +56,6 @@ func MakeHTTPHandler(e orderapi.Endpoints, o HandlerOptions, logger log.Logger) 
 		httptransport.ServerErrorHandler(httperr.LogServerErrors(logger, errorToHTTP)),
 		httptransport.ServerErrorEncoder(httperr.EncodeError(errorToHTTP)),
 	}
-	created := encodeCreated(logger)
 	createOpts := []httptransport.ServerOption{
 		httptransport.ServerErrorHandler(httperr.LogServerErrors(logger, createErrorToHTTP)),
 		httptransport.ServerErrorEncoder(httperr.EncodeError(createErrorToHTTP)),
@@ -68,7 +68,7 @@ func MakeHTTPHandler(e orderapi.Endpoints, o HandlerOptions, logger log.Logger) 
 	guard := func(h http.Handler) http.Handler { return admit(o.Auth, o.Limiter, h) }
 
 	mux := http.NewServeMux()
-	mux.Handle("POST /orders", guard(httptransport.NewServer(httperr.Failures(e.CreateOrderEndpoint), decodeCreateOrder, created, createOpts...)))
+	mux.Handle("POST /orders", guard(httptransport.NewServer(httperr.Failures(e.CreateOrderEndpoint), decodeCreateOrder, encodeCreated, createOpts...)))
 	mux.Handle("PUT /orders", guard(httptransport.NewServer(httperr.Failures(setStatus), decodeSetStatus, encodeOrder, opts...)))
 	mux.Handle("/orders", httperr.MethodNotAllowed("POST, PUT"))
 	mux.Handle("GET /orders/one/{orderId}", guard(httptransport.NewServer(httperr.Failures(getOrder), decodeGetOrder, encodeOrder, opts...)))
@@ -257,16 +257,13 @@ func decodeSetStatus(_ context.Context, r *http.Request) (any, error) {
 	return ParseSetStatus(body)
 }
 
-func encodeCreated(logger log.Logger) httptransport.EncodeResponseFunc {
-	return func(ctx context.Context, w http.ResponseWriter, response any) error {
-		r := response.(orderapi.CreateOrderResponse)
-		logger.Log(append([]any{"msg", "order accepted", "order_id", r.Order.ID, "correlation_id", correlation.FromContext(ctx), "replayed", r.Replayed}, telemetry.LogKeys(ctx)...)...)
-		w.Header().Set("Location", "/orders/one/"+r.Order.ID)
-		if r.Replayed {
-			w.Header().Set("Idempotent-Replayed", "true")
-		}
-		return httpserver.WriteJSON(w, http.StatusCreated, CreatedOrder{OK: true, Created: CreatedID{ID: r.Order.ID}, Order: viewOf(r.Order)})
+func encodeCreated(_ context.Context, w http.ResponseWriter, response any) error {
+	r := response.(orderapi.CreateOrderResponse)
+	w.Header().Set("Location", "/orders/one/"+r.Order.ID)
+	if r.Replayed {
+		w.Header().Set("Idempotent-Replayed", "true")
 	}
+	return httpserver.WriteJSON(w, http.StatusCreated, CreatedOrder{OK: true, Created: CreatedID{ID: r.Order.ID}, Order: viewOf(r.Order)})
 }
 
 func encodeOrder(ctx context.Context, w http.ResponseWriter, response any) error {
@@ -325,8 +322,14 @@ func observe(logger log.Logger, requests metrics.Counter, latency metrics.Histog
 		if r.Method == http.MethodGet && rec.status < 500 {
 			return
 		}
-		logger.Log(append([]any{"msg", "request", "method", r.Method, "path", r.URL.Path, "status", rec.status,
-			"correlation_id", correlation.FromContext(r.Context()), "took", took}, telemetry.LogKeys(r.Context())...)...)
+		kv := []any{"msg", "request", "method", r.Method, "path", r.URL.Path, "status", rec.status}
+		// A request that created an order, or answered with the one its
+		// Idempotency-Key created, says which.
+		if id, ok := strings.CutPrefix(rec.Header().Get("Location"), "/orders/one/"); ok {
+			kv = append(kv, "order_id", id, "replayed", rec.Header().Get("Idempotent-Replayed") == "true")
+		}
+		kv = append(kv, "correlation_id", correlation.FromContext(r.Context()), "took", took)
+		logger.Log(append(kv, telemetry.LogKeys(r.Context())...)...)
 	})
 }
 

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -177,6 +178,61 @@ func TestSwaggerUIAndDocumentAreServed(t *testing.T) {
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), want) {
 			t.Errorf("%s: want 200 containing %q, have %d", path, want, resp.StatusCode)
+		}
+	}
+}
+
+// lines is a logger's output, safe for the server's goroutines.
+type lines struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lines) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lines) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// An operator greps the order id: the one line of a POST names the order it
+// created, or the one its Idempotency-Key had created.
+func TestAPostLogsOneLineNamingItsOrder(t *testing.T) {
+	repo, err := orderstore.NewStore(context.Background(), docstore.NewMemory(), orderstore.Backoff{Min: time.Second, Max: time.Second}, log.NewNopLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	orderapi.MakeHTTPHandler(mux, orderapi.MakeServerEndpoints(order.NewService(repo, nopEvents{}, log.NewNopLogger()), nil), log.NewNopLogger())
+	orders := httptest.NewServer(mux)
+	t.Cleanup(orders.Close)
+	client, err := orderapi.NewHTTPClient(orders.URL, &http.Client{Timeout: time.Second}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out lines
+	gw := httptest.NewServer(gateway.MakeHTTPHandler(client, gateway.HandlerOptions{Metrics: prommetrics.NewMetrics("gateway")}, log.NewLogfmtLogger(&out)))
+	t.Cleanup(gw.Close)
+
+	body := `{"userId":"u1","productId":"1","productName":"K","totalOrderAmount":1}`
+	first := post(t, gw.URL, "application/json", body, "Idempotency-Key", "k1")
+	again := post(t, gw.URL, "application/json", body, "Idempotency-Key", "k1")
+	id := strings.TrimPrefix(first.Header.Get("Location"), "/orders/one/")
+	if first.StatusCode != http.StatusCreated || again.StatusCode != http.StatusCreated || id == "" {
+		t.Fatalf("want two 201s with a Location, have %d, %d, %q", first.StatusCode, again.StatusCode, id)
+	}
+	logged := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(logged) != 2 {
+		t.Fatalf("want one line per POST, have %q", logged)
+	}
+	for i, replayed := range []string{"replayed=false", "replayed=true"} {
+		if !strings.Contains(logged[i], "status=201 order_id="+id+" "+replayed) {
+			t.Errorf("line %d: want status=201 order_id=%s %s, have %q", i+1, id, replayed, logged[i])
 		}
 	}
 }

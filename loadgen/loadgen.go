@@ -468,9 +468,10 @@ func (r *run) report(loadTime time.Duration, before, after []time.Duration) Repo
 
 // ServerSettle reads the orders of ids from the API at base, up to sample
 // of them spread over the list, and returns how long they took to settle by
-// their own times: from createdAt to updatedAt, as the store keeps them. A
-// client's time to settle measures its polling too, and at high
-// concurrency its own queue.
+// their own times: from createdAt to updatedAt, as the store keeps them
+// (created_at and updated_at in the NestJS original's API, so that it is
+// measured the same way). A client's time to settle measures its polling
+// too, and at high concurrency its own queue.
 func ServerSettle(ctx context.Context, client *http.Client, base string, ids []string, sample int) (Percentiles, error) {
 	step := max(1, len(ids)/max(sample, 1))
 	var ds []time.Duration
@@ -487,14 +488,23 @@ func ServerSettle(ctx context.Context, client *http.Client, base string, ids []s
 			Order struct {
 				CreatedAt time.Time `json:"createdAt"`
 				UpdatedAt time.Time `json:"updatedAt"`
+				Created   time.Time `json:"created_at"` // the original's names
+				Updated   time.Time `json:"updated_at"`
 			} `json:"order"`
 		}
 		err = json.NewDecoder(resp.Body).Decode(&body)
 		resp.Body.Close()
+		o := body.Order
+		if o.CreatedAt.IsZero() {
+			o.CreatedAt, o.UpdatedAt = o.Created, o.Updated
+		}
+		if err == nil && (o.CreatedAt.IsZero() || o.UpdatedAt.IsZero()) {
+			err = errors.New("the order has no createdAt and updatedAt")
+		}
 		if err != nil || resp.StatusCode != http.StatusOK {
 			return Percentiles{}, fmt.Errorf("GET /orders/one/%s: %d %v", ids[i], resp.StatusCode, err)
 		}
-		ds = append(ds, body.Order.UpdatedAt.Sub(body.Order.CreatedAt))
+		ds = append(ds, o.UpdatedAt.Sub(o.CreatedAt))
 	}
 	return percentiles(ds), nil
 }

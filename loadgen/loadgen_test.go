@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -126,4 +127,36 @@ func TestProcessCPUTimeReadsThisProcess(t *testing.T) {
 		}
 	}
 	t.Error("the CPU time of a busy process never grew")
+}
+
+func TestServerSettleReadsEachOrdersOwnTimesInEitherSpelling(t *testing.T) {
+	for _, names := range [][2]string{{"createdAt", "updatedAt"}, {"created_at", "updated_at"}} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			// Order oN settled N ms after it was created.
+			n, _ := strconv.Atoi(strings.TrimPrefix(r.URL.Path, "/orders/one/o"))
+			created := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+			json.NewEncoder(w).Encode(map[string]any{"ok": true, "order": map[string]any{
+				names[0]: created, names[1]: created.Add(time.Duration(n) * time.Millisecond),
+			}})
+		}))
+		ids := make([]string, 100)
+		for i := range ids {
+			ids[i] = fmt.Sprintf("o%d", i+1)
+		}
+		p, err := loadgen.ServerSettle(context.Background(), srv.Client(), srv.URL, ids, 100)
+		srv.Close()
+		if err != nil || p.P50 < 49 || p.P50 > 51 || p.Max != 100 {
+			t.Errorf("%s: want the median near 50 ms and the slowest 100 ms, have %+v (%v)", names[0], p, err)
+		}
+	}
+}
+
+func TestServerSettleFailsOnAnOrderWithoutItsTimes(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `{"ok":true,"order":{"id":"o1"}}`)
+	}))
+	defer srv.Close()
+	if _, err := loadgen.ServerSettle(context.Background(), srv.Client(), srv.URL, []string{"o1"}, 10); err == nil {
+		t.Error("want an error for an order without createdAt and updatedAt, have none")
+	}
 }

@@ -17,6 +17,9 @@ func (r Report) WriteText(w io.Writer) error {
 	fmt.Fprintf(tw, "POST ms\tp50 %.1f  p90 %.1f  p99 %.1f  max %.1f\n", r.Post.P50, r.Post.P90, r.Post.P99, r.Post.Max)
 	fmt.Fprintf(tw, "settled\t%d, unsettled %d, %d polls\n", r.Settled, r.Unsettled, r.Polls)
 	fmt.Fprintf(tw, "settle ms\tp50 %.1f  p90 %.1f  p99 %.1f  max %.1f\n", r.Settle.P50, r.Settle.P90, r.Settle.P99, r.Settle.Max)
+	if s := r.ServerSettle; s != nil {
+		fmt.Fprintf(tw, "server settle ms\tp50 %.1f  p90 %.1f  p99 %.1f  max %.1f\n", s.P50, s.P90, s.P99, s.Max)
+	}
 	fmt.Fprintf(tw, "errors\t%s\n", r.errorsText())
 	for _, c := range r.CPU {
 		fmt.Fprintf(tw, "cpu %s\t%.3f ms per settled order (%.0f ms)\n", c.Name, c.MsPerSettled, c.Ms)

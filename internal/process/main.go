@@ -65,6 +65,7 @@ func Main(name, envPrefix string, register func(*flag.FlagSet), serve Serve, com
 		}
 	}
 	logger := NewLogger(os.Stderr, name)
+	collectLess()
 	fs.Usage = func() { printMainUsage(fs.Output(), fs, envPrefix, commands...) }
 	switch err := ParseFlags(fs, envPrefix, args); {
 	case errors.Is(err, flag.ErrHelp):
@@ -82,6 +83,23 @@ func Main(name, envPrefix string, register func(*flag.FlagSet), serve Serve, com
 		os.Exit(1)
 	}
 	os.Exit(Run(logger, tracing, serve, syscall.SIGINT, syscall.SIGTERM))
+}
+
+// gcPercent is how much the heap grows past what a collection left live
+// before the next collection starts, unless GOGC says otherwise: four times,
+// where Go's default is once. The services keep some megabytes live, so
+// their peak stays small, and GOMEMLIMIT (which the chart sets to the
+// container's memory limit) makes collections come sooner near it. Under
+// load this halves what the collector costs: make bench's rate at
+// concurrency 16 rose from 195-203 to 224-251 orders/s, runs alternated, the
+// embedded FerretDB of devstack gaining most (4.1-4.6 to 3.2-3.8 ms of CPU
+// per order).
+const gcPercent = 400
+
+func collectLess() {
+	if _, set := os.LookupEnv("GOGC"); !set {
+		debug.SetGCPercent(gcPercent)
+	}
 }
 
 // Run runs serve until one of signals comes or serve fails, flushes the

@@ -298,15 +298,16 @@ func (s *Store) page(ctx context.Context, userID string, k position) ([]pageEntr
 	return entries, nil
 }
 
-// writePage writes page k of the user's list, once its last order is
-// listed, from what this process knows: the orders it listed and knows
+// writePage writes page k of the user's list, once last, its last entry,
+// is listed, from what this process knows: the orders it listed and knows
 // stored, at the versions it knows, and of the others their entries, to be
-// looked for by the first list that reads them. Its last order is on its
+// looked for by the first list that reads them. The last order is on its
 // way to the store: it is left to be looked for.
-func (s *Store) writePage(ctx context.Context, userID string, k position) error {
+func (s *Store) writePage(ctx context.Context, userID string, k position, last pageEntry) error {
 	recent, _ := s.recent.Get(userID)
 	entries := make([]pageEntry, pageSize)
-	for i := range entries {
+	entries[pageSize-1] = last
+	for i := range entries[:pageSize-1] {
 		n := k*pageSize + position(i) + 1
 		if o, ok := s.known.Peek(recent.id(n)); ok {
 			oid, _ := bson.ObjectIDFromHex(o.ID)

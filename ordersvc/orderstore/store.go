@@ -281,7 +281,7 @@ func (s *Store) Create(ctx context.Context, o order.Order, e order.OutboxEntry) 
 	// that misses it: its failure fails nothing.
 	var wg sync.WaitGroup
 	if n > 0 && n%pageSize == 0 {
-		wg.Go(func() { _ = s.writePage(ctx, o.UserID, n/pageSize-1) })
+		wg.Go(func() { _ = s.writePage(ctx, o.UserID, n/pageSize-1, pageEntry{OrderID: oid, Fields: fieldsOf(o)}) })
 	}
 	err = s.orders.Insert(ctx, orderDoc{ID: oid, Fields: fieldsOf(o)})
 	wg.Wait()

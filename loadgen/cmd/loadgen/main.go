@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"net/http"
 	"os"
 	"os/signal"
 	"strconv"
@@ -32,6 +33,7 @@ func run() error {
 		final     string
 		asJSON    bool
 		quiet     bool
+		sample    int
 		processes processFlag
 	)
 	fs := flag.NewFlagSet("loadgen", flag.ContinueOnError)
@@ -48,6 +50,7 @@ func run() error {
 	fs.DurationVar(&cfg.Drain, "drain", 30*time.Second, "how long pending orders may still settle after the load")
 	fs.StringVar(&final, "final", strings.Join(loadgen.DefaultFinal, ","), "orderStatus values that are final")
 	fs.Var(&processes, "pid", "name=pid of a process whose CPU to report per settled order (repeatable)")
+	fs.IntVar(&sample, "server.settle", 2000, "after the run, read up to this many settled orders (GET /orders/one/{id}) and report how long they took to settle by their own times (0: do not)")
 	fs.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	fs.BoolVar(&quiet, "q", false, "no progress line every second")
 	if err := fs.Parse(os.Args[1:]); err != nil {
@@ -74,6 +77,13 @@ func run() error {
 	rep, err := loadgen.Run(ctx, cfg)
 	if err != nil && ctx.Err() == nil {
 		return err
+	}
+	if sample > 0 && len(rep.SettledIDs) > 0 && ctx.Err() == nil {
+		s, err := loadgen.ServerSettle(ctx, http.DefaultClient, cfg.BaseURL, rep.SettledIDs, sample)
+		if err != nil {
+			return fmt.Errorf("server settle: %w", err)
+		}
+		rep.ServerSettle = &s
 	}
 	if asJSON {
 		enc := json.NewEncoder(os.Stdout)
