@@ -3,6 +3,7 @@ package orderstore
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -189,9 +190,8 @@ func (s *Store) Sweep(ctx context.Context, announce func(ctx context.Context, o 
 			})
 		}
 		err := g.Wait()
-		// Each by its _id: FerretDB reads the whole collection to delete
-		// several at once. A failed delete leaves its batch due, and the
-		// next sweep finds it answered, or its successor inserted.
+		// A failed delete leaves its batch due, and the next sweep finds it
+		// answered, or its successor inserted.
 		if derr := s.deleteBatches(ctx, done); err == nil {
 			err = derr
 		}
@@ -202,14 +202,21 @@ func (s *Store) Sweep(ctx context.Context, announce func(ctx context.Context, o 
 	return nil
 }
 
-// deleteBatches deletes the batches of ids, dueAtOnce at a time.
+// deleteBatches deletes the batches of ids, sweepBatch to a command. On
+// FerretDB a delete of several _ids reads the whole collection, as each
+// sweep's search for due batches does already: the outbox holds only what
+// is in flight, and one such read costs less than a command per batch.
 func (s *Store) deleteBatches(ctx context.Context, ids []string) error {
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(dueAtOnce)
-	for _, id := range ids {
-		g.Go(func() error { return s.outbox.Delete(gctx, id) })
+	for chunk := range slices.Chunk(ids, sweepBatch) {
+		keys := make([]any, len(chunk))
+		for i, id := range chunk {
+			keys[i] = id
+		}
+		if err := s.outbox.Delete(ctx, keys...); err != nil {
+			return err
+		}
 	}
-	return g.Wait()
+	return nil
 }
 
 // sweepBatch handles one due batch, and reports whether it is to go: all
