@@ -49,19 +49,63 @@ func TestTheOperatorsWorstDayLosesNothingAndSettlesWithinSeconds(t *testing.T) {
 		t.Skip("skipping in -short mode: builds and kills processes")
 	}
 	cfg := chaosConfig{clients: envInt(t, "CHAOS_CLIENTS", 16), baseline: envInt(t, "CHAOS_BASELINE", 150), orders: envInt(t, "CHAOS_ORDERS", 350)}
-	st := startChaosStack(t)
-	l := &ledger{acked: map[string]string{}, attempted: map[string]bool{}, created: map[string]time.Time{}, declined: map[string]bool{}}
-
-	// The load: each client places orders one after another until told to
-	// stop; its n-th order is the load's, counted as it is made.
+	const redisPassword = "s3cret:/@" // given apart from the URL, as in compose and Kubernetes
+	redis := testenv.RedisWithPassword(t, redisPassword)
+	st := startChaosStack(t, "redis://"+redis.Addr+"/0", redisPassword)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
-	var taken, made atomic.Int64
-	var stop atomic.Bool
-	var clients sync.WaitGroup
-	for c := range cfg.clients {
-		clients.Go(func() {
-			for ctx.Err() == nil && !stop.Load() {
+	ld := startLoad(ctx, t, st, cfg.clients)
+
+	// The pace without kills, then the kills while the rest is placed.
+	begin := time.Now()
+	testenv.Eventually(t, 10*time.Minute, "the clients never placed the orders before the kills", func() bool { return ld.made.Load() >= int64(cfg.baseline) })
+	calm := rate(ld.made.Load(), time.Since(begin))
+	chaosBegin, chaosMade := time.Now(), ld.made.Load()
+	kills := st.killUntil(t, &redisProc{redis}, func() bool { return ld.made.Load()-chaosMade >= int64(cfg.orders) })
+	stormy := rate(ld.made.Load()-chaosMade, time.Since(chaosBegin))
+	lastKill := time.Now()
+	ld.finish()
+	if t.Failed() {
+		return
+	}
+	out := st.verify(ctx, t, ld, lastKill)
+	if stormy < calm/3 {
+		t.Errorf("the pace collapsed under the kills: %.1f orders/s, against %.1f without", stormy, calm)
+	}
+
+	report := []string{
+		"chaos: two replicas each of the gateway, ordersvc and paymentsvc, a Redis and the embedded FerretDB, each a process; SIGKILL of one every ~2 s",
+		fmt.Sprintf("kills: %s", kills),
+		fmt.Sprintf("orders: %d (%d before the kills) by %d clients; lost 0, duplicated %d, asked of the provider twice with nothing dead %d",
+			len(ld.l.orders), cfg.baseline, cfg.clients, out.duplicated, out.twice),
+		fmt.Sprintf("created/s: %.1f before the kills, %.1f during them (%.2f of it)", calm, stormy, stormy/calm),
+		fmt.Sprintf("final after the last kill: all within %s (p50 %s, p99 %s); not final 30 s after it: %d",
+			percentile(out.sinceTrouble, 1), percentile(out.sinceTrouble, 0.5), percentile(out.sinceTrouble, 0.99), out.late),
+		fmt.Sprintf("created to final: p50 %s, p99 %s, slowest %s", percentile(out.settleTimes, 0.5), percentile(out.settleTimes, 0.99), percentile(out.settleTimes, 1)),
+	}
+	t.Log("\n" + strings.Join(report, "\n"))
+}
+
+// load is the clients of a test of the stack. Each places orders one after
+// another until told to stop, retrying on the other gateway with the same
+// Idempotency-Key when one fails, and then, by the order's number, cancels
+// it at once (racing its payment), cancels it once paid (a refund),
+// confirms it once paid, or leaves it; one order in eight is of the
+// product the demo rule declines.
+type load struct {
+	l       *ledger
+	clients int
+	made    atomic.Int64 // orders placed
+	stop    atomic.Bool
+	wg      sync.WaitGroup
+}
+
+func startLoad(ctx context.Context, t *testing.T, st *chaosStack, clients int) *load {
+	ld := &load{l: &ledger{acked: map[string]string{}, attempted: map[string]bool{}, created: map[string]time.Time{}, declined: map[string]bool{}}, clients: clients}
+	var taken atomic.Int64
+	for c := range clients {
+		ld.wg.Go(func() {
+			for ctx.Err() == nil && !ld.stop.Load() {
 				n := taken.Add(1)
 				product := "1"
 				if n%8 == 7 {
@@ -72,60 +116,71 @@ func TestTheOperatorsWorstDayLosesNothingAndSettlesWithinSeconds(t *testing.T) {
 				if id == "" {
 					return
 				}
-				l.add(id, c, product == "2")
-				made.Add(1)
+				ld.l.add(id, c, product == "2")
+				ld.made.Add(1)
 				switch n % 4 {
 				case 0: // cancelled at once, racing its payment
-					setStatusOnAny(ctx, t, st.bases, l, id, "Cancelled")
+					setStatusOnAny(ctx, t, st.bases, ld.l, id, "Cancelled")
 				case 1: // cancelled once paid: refunded
 					if waitPaid(ctx, t, st.bases, id) {
-						setStatusOnAny(ctx, t, st.bases, l, id, "Cancelled")
+						setStatusOnAny(ctx, t, st.bases, ld.l, id, "Cancelled")
 					}
 				case 2: // confirmed once paid
 					if waitPaid(ctx, t, st.bases, id) {
-						setStatusOnAny(ctx, t, st.bases, l, id, "Confirmed")
+						setStatusOnAny(ctx, t, st.bases, ld.l, id, "Confirmed")
 					}
 				}
 			}
 		})
 	}
+	return ld
+}
 
-	// The pace without kills, then the kills while the rest is placed.
-	begin := time.Now()
-	testenv.Eventually(t, 10*time.Minute, "the clients never placed the orders before the kills", func() bool { return made.Load() >= int64(cfg.baseline) })
-	calm := rate(made.Load(), time.Since(begin))
-	chaosBegin, chaosMade := time.Now(), made.Load()
-	kills := st.killUntil(t, func() bool { return made.Load()-chaosMade >= int64(cfg.orders) })
-	stop.Store(true)
-	stormy := rate(made.Load()-chaosMade, time.Since(chaosBegin))
-	lastKill := time.Now()
-	clients.Wait()
-	if t.Failed() {
-		return
-	}
+// finish stops the clients and waits for them.
+func (ld *load) finish() {
+	ld.stop.Store(true)
+	ld.wg.Wait()
+}
 
-	// Every order final within 30 s of the last kill.
-	final := st.settle(t, l, lastKill.Add(30*time.Second))
+// outcome is what verify found.
+type outcome struct {
+	duplicated, twice, late int
+	// sinceTrouble is, for each order, how long after the trouble ended
+	// it became final (0 if before); settleTimes from its creation.
+	sinceTrouble, settleTimes []time.Duration
+	final                     map[string]settled
+}
+
+// verify checks what the clients of ld were told, once the trouble of a
+// test ended at troubleEnd: every order exists once and is final as its
+// client was told, within 30 s; every cancelled paid order is refunded;
+// the payment provider was asked twice about an order only when the
+// replica that held it, or the store, had been killed; and the outbox
+// empties.
+func (st *chaosStack) verify(ctx context.Context, t *testing.T, ld *load, troubleEnd time.Time) outcome {
+	t.Helper()
+	l := ld.l
+	var out outcome
+	out.final = st.settle(t, l, troubleEnd.Add(30*time.Second))
 	var late []string
-	var sinceLastKill, settleTimes []time.Duration
-	for id, o := range final {
-		sinceLastKill = append(sinceLastKill, max(0, o.at.Sub(lastKill)))
-		settleTimes = append(settleTimes, o.at.Sub(l.created[id]))
-		if o.at.After(lastKill.Add(30 * time.Second)) {
+	for id, o := range out.final {
+		out.sinceTrouble = append(out.sinceTrouble, max(0, o.at.Sub(troubleEnd)))
+		out.settleTimes = append(out.settleTimes, o.at.Sub(l.created[id]))
+		if o.at.After(troubleEnd.Add(30 * time.Second)) {
 			late = append(late, id)
 		}
 	}
+	out.late = len(late)
 	if len(late) > 0 {
-		t.Errorf("%d orders became final more than 30 s after the last kill: %v", len(late), first(late, 10))
+		t.Errorf("%d orders became final more than 30 s after the trouble ended: %v", len(late), first(late, 10))
 	}
 
 	// Nothing duplicated: each client's list holds exactly its orders.
-	duplicated := 0
-	for c := range cfg.clients {
+	for c := range ld.clients {
 		listed := st.list(t, fmt.Sprintf("client-%d", c))
 		want := l.of(c)
 		if len(listed) != len(want) {
-			duplicated += max(0, len(listed)-len(want))
+			out.duplicated += max(0, len(listed)-len(want))
 			t.Errorf("client-%d: want its %d orders listed, have %d (a retry made a second order?)", c, len(want), len(listed))
 		}
 	}
@@ -134,6 +189,7 @@ func TestTheOperatorsWorstDayLosesNothingAndSettlesWithinSeconds(t *testing.T) {
 	// the last of an order's work was made by a process that died, or held
 	// its lease while the store did.
 	twice := st.chargedTwiceWithNoneDead(t, ctx)
+	out.twice = len(twice)
 	for _, w := range twice {
 		t.Errorf("%s: asked of the provider again with no replica dead", w)
 	}
@@ -142,21 +198,7 @@ func TestTheOperatorsWorstDayLosesNothingAndSettlesWithinSeconds(t *testing.T) {
 	testenv.Eventually(t, 15*time.Second, "every order is answered, and the outbox never emptied", func() bool {
 		return st.outboxEntries(t, ctx) == 0
 	})
-	if stormy < calm/3 {
-		t.Errorf("the pace collapsed under the kills: %.1f orders/s, against %.1f without", stormy, calm)
-	}
-
-	report := []string{
-		"chaos: two replicas each of the gateway, ordersvc and paymentsvc, a Redis and the embedded FerretDB, each a process; SIGKILL of one every ~2 s",
-		fmt.Sprintf("kills: %s", kills),
-		fmt.Sprintf("orders: %d (%d before the kills) by %d clients; lost 0, duplicated %d, asked of the provider twice with nothing dead %d",
-			len(l.orders), cfg.baseline, cfg.clients, duplicated, len(twice)),
-		fmt.Sprintf("created/s: %.1f before the kills, %.1f during them (%.2f of it)", calm, stormy, stormy/calm),
-		fmt.Sprintf("final after the last kill: all within %s (p50 %s, p99 %s); not final 30 s after it: %d",
-			percentile(sinceLastKill, 1), percentile(sinceLastKill, 0.5), percentile(sinceLastKill, 0.99), len(late)),
-		fmt.Sprintf("created to final: p50 %s, p99 %s, slowest %s", percentile(settleTimes, 0.5), percentile(settleTimes, 0.99), percentile(settleTimes, 1)),
-	}
-	t.Log("\n" + strings.Join(report, "\n"))
+	return out
 }
 
 type chaosConfig struct {
@@ -249,22 +291,20 @@ type chaosStack struct {
 	bases    []string // the gateways
 	mongoURI string
 	procs    []*binary // everything that is killed, Redis aside
-	redis    *redisProc
 	logs     *testenv.Log
 }
 
-func startChaosStack(t *testing.T) *chaosStack {
+// startChaosStack starts the store and two replicas of each service, on the
+// Redis of redisURL (any shape) and redisPassword.
+func startChaosStack(t *testing.T, redisURL, redisPassword string) *chaosStack {
 	t.Helper()
 	bin := buildServices(t, "github.com/orderflow/orderflow/devstack/cmd/devstack")
-	const redisPassword = "s3cret:/@" // given apart from the URL, as in compose and Kubernetes
-	redis := testenv.RedisWithPassword(t, redisPassword)
-	st := &chaosStack{redis: &redisProc{redis}, logs: &testenv.Log{}}
+	st := &chaosStack{logs: &testenv.Log{}}
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("logs:\n%s", st.logs)
 		}
 	})
-	redisURL := "redis://" + redis.Addr + "/0"
 	storeAddr := testenv.FreeAddr(t)
 	st.mongoURI = "mongodb://" + storeAddr
 	store := &binary{t: t, name: "store", path: filepath.Join(bin, "devstack"), logs: st.logs,
@@ -337,12 +377,12 @@ func (b *binary) label() string { return strings.TrimRight(b.name, "12") }
 // killUntil kills one process after another, ~2 s apart, each started
 // again 0.3 to 2 s after its kill, until done holds and every kind was
 // killed once; it returns the kills by kind.
-func (st *chaosStack) killUntil(t *testing.T, done func() bool) string {
+func (st *chaosStack) killUntil(t *testing.T, redis killer, done func() bool) string {
 	var victims []killer
 	for _, b := range st.procs {
 		victims = append(victims, b)
 	}
-	victims = append(victims, st.redis)
+	victims = append(victims, redis)
 	order := rand.Perm(len(victims)) // each once first, then at random
 	counts := map[string]int{}
 	for i := 0; i == 0 || i < len(order) || !done(); i++ {

@@ -38,6 +38,9 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 
 // Validate reports a configuration that cannot work.
 func (c Config) Validate() error {
+	if err := c.Redis.Validate(); err != nil {
+		return err
+	}
 	if u, err := url.Parse(c.GatewayURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return fmt.Errorf("-gateway.url %q is not an http:// or https:// URL", c.GatewayURL)
 	}

@@ -31,6 +31,7 @@ func TestValidateRejectsWhatCannotWork(t *testing.T) {
 		"-gateway.url=127.0.0.1:7000", "-gateway.url=ftp://gateway", "-gateway.url=http://",
 		"-history=0", "-history=-1", "-history=1000000",
 		"-shutdown.timeout=0", "-shutdown.timeout=-1s",
+		"-redis.url=redis+sentinel://s1:26379", "-redis.url=http://redis:6379",
 	} {
 		err := parse(t, arg).Validate()
 		if name, _, _ := strings.Cut(arg, "="); err == nil || !strings.Contains(err.Error(), name) {
@@ -43,13 +44,15 @@ func TestTheFlagsKeepTheirNamesAndDefaults(t *testing.T) {
 	fs := flag.NewFlagSet("flowsvc", flag.ContinueOnError)
 	new(flowsvc.Config).RegisterFlags(fs)
 	want := map[string]string{
-		"http.addr":        ":7003",
-		"redis.url":        "redis://127.0.0.1:6379/0",
-		"redis.password":   "",
-		"gateway.url":      "http://127.0.0.1:7000",
-		"history":          "200",
-		"debug.addr":       "",
-		"shutdown.timeout": "10s",
+		"http.addr":               ":7003",
+		"redis.url":               "redis://127.0.0.1:6379/0",
+		"redis.password":          "",
+		"redis.sentinel.password": "",
+		"redis.tls.ca":            "",
+		"gateway.url":             "http://127.0.0.1:7000",
+		"history":                 "200",
+		"debug.addr":              "",
+		"shutdown.timeout":        "10s",
 	}
 	n := 0
 	fs.VisitAll(func(*flag.Flag) { n++ })

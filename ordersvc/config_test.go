@@ -17,6 +17,7 @@ func TestConfigRefusesWhatCannotWork(t *testing.T) {
 		{"-redeliver.interval=0s"},
 		{"-redeliver.backoff.min=2s", "-redeliver.backoff.max=1s"},
 		{"-claim.ttl=0s"},
+		{"-redis.url=redis+cluster://:s3cret@n1:7000/1"},
 	} {
 		var cfg ordersvc.Config
 		fs := flag.NewFlagSet("ordersvc", flag.ContinueOnError)

@@ -78,6 +78,9 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 
 // Validate reports a configuration that cannot work.
 func (c Config) Validate() error {
+	if err := c.Redis.Validate(); err != nil {
+		return err
+	}
 	switch {
 	case c.MaxInFlight < 1 || c.MaxQueued < 0:
 		return errors.New("-http.max-inflight must be at least 1 and -http.max-queued at least 0")

@@ -37,6 +37,9 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 
 // Validate reports a configuration that cannot work.
 func (c Config) Validate() error {
+	if err := c.Redis.Validate(); err != nil {
+		return err
+	}
 	switch {
 	case c.ClaimTTL <= 0:
 		return errors.New("-claim.ttl must be positive")

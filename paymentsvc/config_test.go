@@ -39,6 +39,13 @@ func TestValidateRejectsDurationsThatAreNotPositive(t *testing.T) {
 	}
 }
 
+func TestValidateRejectsARedisURLThatNamesNoRedis(t *testing.T) {
+	err := parse(t, "-redis.url=redis+sentinel://:s3cret@s1:26379").Validate()
+	if err == nil || !strings.Contains(err.Error(), "-redis.url") || !strings.Contains(err.Error(), "master name") || strings.Contains(err.Error(), "s3cret") {
+		t.Errorf("want an error naming -redis.url and the missing master name, without the password, have %v", err)
+	}
+}
+
 func TestTheFlagsKeepTheirNamesAndDefaults(t *testing.T) {
 	fs := flag.NewFlagSet("paymentsvc", flag.ContinueOnError)
 	new(paymentsvc.Config).RegisterFlags(fs)

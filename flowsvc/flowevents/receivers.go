@@ -10,11 +10,11 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// Receivers counts the subscribers of each channel (PUBSUB NUMSUB), once
-// an interval: how many processes a PUBLISH on it reaches, flowsvc's own
+// Receivers counts the subscribers of each channel (PUBSUB NUMSUB, or on a
+// cluster SHARDNUMSUB), once an interval: how many processes a PUBLISH on it reaches, flowsvc's own
 // replicas included.
 type Receivers struct {
-	client   *redis.Client
+	client   redis.UniversalClient
 	channels []string
 	interval time.Duration
 	logger   log.Logger
@@ -24,7 +24,7 @@ type Receivers struct {
 }
 
 // NewReceivers returns a counter of the subscribers of channels.
-func NewReceivers(client *redis.Client, channels []string, interval time.Duration, logger log.Logger) *Receivers {
+func NewReceivers(client redis.UniversalClient, channels []string, interval time.Duration, logger log.Logger) *Receivers {
 	return &Receivers{client: client, channels: channels, interval: interval, logger: logger}
 }
 
@@ -35,7 +35,7 @@ func (r *Receivers) Run(ctx context.Context) error {
 	defer t.Stop()
 	failing := false
 	for {
-		counts, err := r.client.PubSubNumSub(ctx, r.channels...).Result()
+		counts, err := r.count(ctx)
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -58,6 +58,28 @@ func (r *Receivers) Run(ctx context.Context) error {
 			return nil
 		}
 	}
+}
+
+// count asks for the counts: of a cluster, each channel's of the master of
+// its slot, where its sharded subscribers are.
+func (r *Receivers) count(ctx context.Context) (map[string]int64, error) {
+	cc, ok := r.client.(*redis.ClusterClient)
+	if !ok {
+		return r.client.PubSubNumSub(ctx, r.channels...).Result()
+	}
+	counts := make(map[string]int64, len(r.channels))
+	for _, ch := range r.channels {
+		master, err := cc.MasterForKey(ctx, ch)
+		if err != nil {
+			return nil, err
+		}
+		n, err := master.PubSubShardNumSub(ctx, ch).Result()
+		if err != nil {
+			return nil, err
+		}
+		counts[ch] = n[ch]
+	}
+	return counts, nil
 }
 
 // Counts returns the last counts by channel, or nil when they are unknown.

@@ -28,6 +28,8 @@ type Server struct {
 	Addr     string
 	Password string // required of clients when not empty
 	logs     io.Writer
+	conf     string   // the config file a Sentinel runs from, first of its arguments
+	args     []string // beyond the address, persistence and password
 	cmd      *exec.Cmd
 	done     chan struct{}
 }
@@ -36,9 +38,19 @@ type Server struct {
 var ErrNotInstalled = errors.New("redis-server not found on PATH (Debian: apt-get install redis-server)")
 
 // Start starts redis-server on addr ("127.0.0.1:0" picks a free
-// port) without persistence, requiring password unless it is empty, and
-// waits until it answers PING.
-func Start(addr, password string, logs io.Writer) (*Server, error) {
+// port) without persistence, requiring password unless it is empty, with
+// args besides ("--replicaof", host, port...), and waits until it answers
+// PING.
+func Start(addr, password string, logs io.Writer, args ...string) (*Server, error) {
+	s, err := newServer(addr, password, logs)
+	if err != nil {
+		return nil, err
+	}
+	s.args = args
+	return s, s.Restart()
+}
+
+func newServer(addr, password string, logs io.Writer) (*Server, error) {
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		return nil, ErrNotInstalled
 	}
@@ -51,20 +63,23 @@ func Start(addr, password string, logs io.Writer) (*Server, error) {
 			return nil, err
 		}
 	}
-	s := &Server{Addr: net.JoinHostPort(host, port), Password: password, logs: logs}
-	return s, s.Restart()
+	return &Server{Addr: net.JoinHostPort(host, port), Password: password, logs: logs}, nil
 }
 
 // Restart starts the server again, after Kill or Stop.
 func (s *Server) Restart() error {
 	host, port, _ := net.SplitHostPort(s.Addr)
-	args := []string{"--bind", host, "--port", port,
+	var args []string
+	if s.conf != "" {
+		args = append(args, s.conf, "--sentinel")
+	}
+	args = append(args, "--bind", host, "--port", port,
 		"--save", "", "--appendonly", "no",
-		"--daemonize", "no", "--loglevel", "warning"}
+		"--daemonize", "no", "--loglevel", "warning")
 	if s.Password != "" {
 		args = append(args, "--requirepass", s.Password)
 	}
-	cmd := exec.Command("redis-server", args...)
+	cmd := exec.Command("redis-server", append(args, s.args...)...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return err

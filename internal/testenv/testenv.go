@@ -13,6 +13,7 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -40,17 +41,104 @@ func RedisWithPassword(t testing.TB, password string) *redisserver.Server {
 		}
 	})
 	s, err := redisserver.Start("127.0.0.1:0", password, logs)
+	skipMissing(t, err)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Stop)
+	return s
+}
+
+// skipMissing skips the test when err says redis-server is missing, but
+// under CI, where it fails.
+func skipMissing(t testing.TB, err error) {
+	t.Helper()
 	if err == redisserver.ErrNotInstalled {
 		if os.Getenv("CI") != "" {
 			t.Fatalf("%v: CI must provide it", err)
 		}
 		t.Skipf("skipping: %v", err)
 	}
+}
+
+// Sentinel is a Redis master with one replica, watched by three Sentinels
+// that promote the replica a second after the master stops answering.
+type Sentinel struct {
+	Master, Replica *redisserver.Server
+	Sentinels       []*redisserver.Server
+	// URL is the redis+sentinel:// URL of the master, named "main".
+	URL string
+}
+
+// RedisSentinel starts a Sentinel set of redis-servers for the test.
+func RedisSentinel(t testing.TB) *Sentinel {
+	t.Helper()
+	skipShort(t)
+	logs := &Log{}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("redis-servers:\n%s", logs)
+		}
+	})
+	var x Sentinel
+	var err error
+	dir := t.TempDir() // where the replica keeps what it syncs, and the Sentinels their files
+	x.Master, err = redisserver.Start("127.0.0.1:0", "", logs, "--repl-diskless-sync-delay", "0", "--dir", dir)
+	skipMissing(t, err)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(s.Stop)
-	return s
+	t.Cleanup(x.Master.Stop)
+	host, port, _ := net.SplitHostPort(x.Master.Addr)
+	if x.Replica, err = redisserver.Start("127.0.0.1:0", "", logs, "--replicaof", host, port, "--dir", dir); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(x.Replica.Stop)
+	if err := redisserver.WaitSynced(x.Replica.Addr, 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	addrs := make([]string, 3)
+	for i := range addrs {
+		s, err := redisserver.StartSentinel("127.0.0.1:0", redisserver.SentinelOptions{
+			Master: "main", MasterAddr: x.Master.Addr, Quorum: 2,
+			DownAfter: time.Second, FailoverTimeout: 5 * time.Second,
+		}, dir, logs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(s.Stop)
+		x.Sentinels, addrs[i] = append(x.Sentinels, s), s.Addr
+	}
+	x.URL = "redis+sentinel://" + strings.Join(addrs, ",") + "/main"
+	return &x
+}
+
+// Cluster is a Redis Cluster of three masters, each with a replica.
+type Cluster struct {
+	Nodes []*redisserver.Server
+	// URL is the redis+cluster:// URL of the cluster, naming its masters.
+	URL string
+}
+
+// RedisCluster starts a Redis Cluster for the test.
+func RedisCluster(t testing.TB) *Cluster {
+	t.Helper()
+	skipShort(t)
+	logs := &Log{}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("redis-servers:\n%s", logs)
+		}
+	})
+	nodes, err := redisserver.StartCluster("127.0.0.1", 3, 1, t.TempDir(), logs)
+	skipMissing(t, err)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range nodes {
+		t.Cleanup(n.Stop)
+	}
+	return &Cluster{Nodes: nodes, URL: "redis+cluster://" + nodes[0].Addr + "," + nodes[1].Addr + "," + nodes[2].Addr}
 }
 
 // RedisClient returns a client of s, closed when the test ends.

@@ -24,15 +24,16 @@ import (
 	"github.com/orderflow/orderflow/transport/event"
 )
 
-// Consumer owns one Redis subscription to a set of channels and hands each
-// message to the Handler of its channel. Messages about the same order are
+// Consumer owns the Redis subscription to a set of channels and hands each
+// message to the Handler of its channel: one subscription to them all, or,
+// on a cluster, a sharded one (SSUBSCRIBE) to each, on the node of its slot. Messages about the same order are
 // handled one after another, in the order they arrived; messages about
 // different orders are handled concurrently by a fixed set of workers.
 //
 // After a connection loss it reconnects and resubscribes by itself, with
 // capped backoff. Active reports whether the subscription is currently in place.
 type Consumer struct {
-	client        *redis.Client
+	client        redis.UniversalClient
 	handlers      map[string]Handler
 	logger        log.Logger
 	group         string
@@ -92,13 +93,14 @@ func ConsumeTraced(tracing *telemetry.Tracing) ConsumerOption {
 }
 
 // PingInterval sets how long a quiet subscription waits before it checks the
-// connection with a PING (default 5s).
+// connection with a PING (default 5s): a master that died or was moved is
+// noticed within it, and the subscription moved to the one in its place.
 func PingInterval(d time.Duration) ConsumerOption {
 	return func(c *Consumer) { c.pingInterval = d }
 }
 
 // NewConsumer returns a Consumer of the channels that handlers has keys for.
-func NewConsumer(client *redis.Client, handlers map[string]Handler, logger log.Logger, opts ...ConsumerOption) *Consumer {
+func NewConsumer(client redis.UniversalClient, handlers map[string]Handler, logger log.Logger, opts ...ConsumerOption) *Consumer {
 	c := &Consumer{
 		client:        client,
 		handlers:      handlers,
@@ -147,9 +149,15 @@ func (c *Consumer) Run(ctx context.Context) error {
 	}
 	slices.Sort(channels)
 
-	ps := c.client.Subscribe(ctx, channels...)
-	stop := context.AfterFunc(ctx, func() { ps.Close() })
-	defer stop()
+	// One subscription to all, or on a cluster one to each channel: a
+	// subscription lives on one node, that of its channels' slot.
+	subs := [][]string{channels}
+	if Sharded(c.client) {
+		subs = subs[:0]
+		for _, ch := range channels {
+			subs = append(subs, []string{ch})
+		}
+	}
 	defer c.active.Store(false)
 
 	// Handlers run on their own context: one that outlives ctx by the drain
@@ -182,34 +190,79 @@ func (c *Consumer) Run(ctx context.Context) error {
 		}
 	}()
 
+	var (
+		mu sync.Mutex
+		up int // subscriptions in place
+	)
+	setUp := func(delta int) {
+		mu.Lock()
+		up += delta
+		c.active.Store(up == len(subs))
+		mu.Unlock()
+	}
+	var receivers sync.WaitGroup
+	for _, chs := range subs {
+		receivers.Go(func() { c.receive(ctx, chs, queues, setUp) })
+	}
+	receivers.Wait()
+	return nil
+}
+
+// receive keeps one subscription to channels in place until ctx is
+// cancelled, and queues each message it receives; setUp(1) says it is in
+// place, setUp(-1) that it was lost.
+func (c *Consumer) receive(ctx context.Context, channels []string, queues []chan delivery, setUp func(int)) {
+	var ps *redis.PubSub
+	kind := "subscribe"
+	if Sharded(c.client) {
+		ps, kind = c.client.SSubscribe(ctx, channels...), "ssubscribe"
+	} else {
+		ps = c.client.Subscribe(ctx, channels...)
+	}
+	stop := context.AfterFunc(ctx, func() { ps.Close() })
+	defer stop()
+	active := false
+	defer func() {
+		if active {
+			setUp(-1)
+		}
+	}()
+
 	backoff := newBackoff(100*time.Millisecond, 2*time.Second)
 	for {
 		v, err := ps.ReceiveTimeout(ctx, c.pingInterval)
 		if ctx.Err() != nil {
-			return nil
+			return
 		}
 		if err != nil && isTimeout(err) {
 			// A quiet line: make sure it is still there. A failed PING makes
 			// go-redis drop the connection; the next receive reconnects and
-			// resubscribes to every channel.
+			// resubscribes to every channel, on the master or the node that
+			// serves them then.
 			if err = ps.Ping(ctx); err == nil {
 				continue
 			}
 		}
 		if err != nil {
-			if c.active.Swap(false) {
+			if active {
+				active = false
+				setUp(-1)
 				c.logger.Log("msg", "subscription lost, reconnecting", "channels", fmtChannels(channels), "err", err)
 			}
+			if cc, ok := c.client.(*redis.ClusterClient); ok {
+				cc.ReloadState(ctx) // the channel's slot may have another master by now
+			}
 			if !sleep(ctx, backoff.next()) {
-				return nil
+				return
 			}
 			continue
 		}
 		switch m := v.(type) {
 		case *redis.Subscription:
-			if m.Kind == "subscribe" && m.Count == len(channels) {
+			if m.Kind == kind && m.Count == len(channels) && !active {
 				backoff.reset()
-				c.active.Store(true)
+				active = true
+				setUp(1)
 				c.logger.Log("msg", "subscribed", "channels", fmtChannels(channels))
 			}
 		case *redis.Message:

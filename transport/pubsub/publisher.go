@@ -44,8 +44,9 @@ func NewPublisher(client redis.UniversalClient, opts ...PublisherOption) *Publis
 	return p
 }
 
-// Publish encodes v as JSON and publishes it on channel. It returns how many
-// subscribers received the message; zero means nobody was listening.
+// Publish encodes v as JSON and publishes it on channel (with SPUBLISH on a
+// cluster). It returns how many subscribers received the message; zero
+// means nobody was listening.
 func (p *Publisher) Publish(ctx context.Context, channel string, v any) (receivers int64, err error) {
 	ctx, span := p.tracer.Start(ctx, "publish "+channel, trace.WithSpanKind(trace.SpanKindProducer),
 		trace.WithAttributes(attribute.String("messaging.system", "redis"), attribute.String("messaging.destination.name", channel)))
@@ -60,7 +61,11 @@ func (p *Publisher) Publish(ctx context.Context, channel string, v any) (receive
 	if err != nil {
 		return 0, fmt.Errorf("encode %s message: %w", channel, err)
 	}
-	n, err := p.client.Publish(ctx, channel, b).Result()
+	publish := p.client.Publish
+	if Sharded(p.client) {
+		publish = p.client.SPublish
+	}
+	n, err := publish(ctx, channel, b).Result()
 	if err != nil {
 		return 0, fmt.Errorf("publish %s: %w", channel, err)
 	}
