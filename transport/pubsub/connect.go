@@ -253,10 +253,10 @@ func Connect(ctx context.Context, cfg Config, opts ...ConnectOption) (redis.Univ
 		return c, nil
 	case isAnswer(err):
 		_ = c.Close()
-		return nil, fmt.Errorf("redis (%s) at %s: %w", t.Shape, startup.Redact(cfg.URL), err)
+		return nil, fmt.Errorf("redis at %s: %w", startup.Redact(cfg.URL), err)
 	default:
 		_ = c.Close()
-		return nil, fmt.Errorf("redis (%s) unreachable at %s: %w", t.Shape, startup.Redact(cfg.URL), err)
+		return nil, fmt.Errorf("redis unreachable at %s: %w", startup.Redact(cfg.URL), err)
 	}
 }
 
