@@ -198,3 +198,62 @@ func composePorts(s types.ServiceConfig) []string {
 	}
 	return ports
 }
+
+// With the external override, every service takes MongoDB and Redis from
+// MONGO_URI and REDIS_URL, nothing waits for or starts the bundled ones, and
+// the rest of the stack is as before.
+func TestComposeRunsOnStoresOfOnesOwn(t *testing.T) {
+	example, err := os.ReadFile(filepath.Join(root, ComposeEnv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := string(example) + "\nMONGO_URI=mongodb+srv://cluster0.example.net/?authSource=admin\nREDIS_URL=redis+sentinel://s1:26379,s2:26379/main\n"
+	path := filepath.Join(t.TempDir(), ".env")
+	if err := os.WriteFile(path, []byte(env), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	opts, err := cli.NewProjectOptions([]string{filepath.Join(root, ComposeFile), filepath.Join(root, ComposeExternal)},
+		cli.WithWorkingDirectory(root), cli.WithEnvFiles(path), cli.WithDotEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := opts.LoadProject(context.Background())
+	if err != nil {
+		t.Fatalf("%s with %s: %v", ComposeFile, ComposeExternal, err)
+	}
+	for _, bundled := range []string{"mongo", "redis"} {
+		if _, ok := p.Services[bundled]; ok {
+			t.Errorf("the bundled %s still starts", bundled)
+		}
+	}
+	for name, s := range p.Services {
+		for dep := range s.DependsOn {
+			if dep == "mongo" || dep == "redis" {
+				t.Errorf("%s still waits for the bundled %s", name, dep)
+			}
+		}
+		for v, value := range s.Environment {
+			switch {
+			case strings.HasSuffix(v, "_MONGO_URI") && (value == nil || *value != "mongodb+srv://cluster0.example.net/?authSource=admin"):
+				t.Errorf("%s: %s is %v, want MONGO_URI's", name, v, value)
+			case strings.HasSuffix(v, "_REDIS_URL") && (value == nil || *value != "redis+sentinel://s1:26379,s2:26379/main"):
+				t.Errorf("%s: %s is %v, want REDIS_URL's", name, v, value)
+			}
+		}
+	}
+	for _, name := range []string{"gateway", "ordersvc", "paymentsvc", "flowsvc"} {
+		if _, ok := p.Services[name]; !ok {
+			t.Errorf("no %s", name)
+		}
+	}
+	if dep, ok := p.Services["gateway"].DependsOn["ordersvc"]; !ok || dep.Condition != "service_healthy" {
+		t.Errorf("the gateway no longer waits for ordersvc: %+v", p.Services["gateway"].DependsOn)
+	}
+
+	// Without the URLs, compose says which to set.
+	opts, _ = cli.NewProjectOptions([]string{filepath.Join(root, ComposeFile), filepath.Join(root, ComposeExternal)},
+		cli.WithWorkingDirectory(root), cli.WithEnvFiles(filepath.Join(root, ComposeEnv)), cli.WithDotEnv)
+	if _, err := opts.LoadProject(context.Background()); err == nil || !strings.Contains(err.Error(), "MONGO_URI") && !strings.Contains(err.Error(), "REDIS_URL") {
+		t.Errorf("want an error naming MONGO_URI or REDIS_URL, have %v", err)
+	}
+}

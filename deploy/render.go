@@ -23,12 +23,15 @@ import (
 
 // Paths of the deployment files, relative to the repository's root.
 const (
-	ChartDir       = "k8s/helm/orderflow"
-	KustomizeDir   = "k8s"
-	ComposeFile    = "docker-compose.yml"
-	ComposeEnv     = ".env.example"
-	Dockerfile     = "docker/Dockerfile"
-	CredentialsEnv = "credentials.env"
+	ChartDir     = "k8s/helm/orderflow"
+	KustomizeDir = "k8s"
+	ComposeFile  = "docker-compose.yml"
+	// ComposeExternal is the override that runs the stack on stores of
+	// one's own.
+	ComposeExternal = "docker-compose.external.yml"
+	ComposeEnv      = ".env.example"
+	Dockerfile      = "docker/Dockerfile"
+	CredentialsEnv  = "credentials.env"
 )
 
 // PlainValues are the chart values that render the plain manifests under
