@@ -65,9 +65,16 @@ func TestAProcessStoppedByASignalFlushesItsTracesAndExits0(t *testing.T) {
 	code := process.Run(log.NewNopLogger(), tracing, func(ctx context.Context, _ log.Logger, tr *telemetry.Tracing) error {
 		_, span := tr.Tracer("test").Start(ctx, "work")
 		span.End()
-		_ = syscall.Kill(syscall.Getpid(), syscall.SIGUSR1)
-		<-ctx.Done()
-		return nil
+		// A signal that comes before Run listens for it is lost: it is
+		// sent until it is heard.
+		for {
+			_ = syscall.Kill(syscall.Getpid(), syscall.SIGUSR1)
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
 	}, syscall.SIGUSR1)
 	if code != 0 {
 		t.Errorf("want exit code 0, have %d", code)
