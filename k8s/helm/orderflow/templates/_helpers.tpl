@@ -24,6 +24,50 @@ podSelector:
 {{ .Values.credentials.existingSecret | default "orderflow-credentials" }}
 {{- end }}
 
+{{/*
+The variable .name holding the URL of the store .store ("mongo" or
+"redis") when it is not the bundled one: from the Secret that holds it.
+Nothing for a bundled store, whose URL is in the service's ConfigMap.
+*/}}
+{{- define "orderflow.storeURL" -}}
+{{- $v := index .root.Values .store }}
+{{- if not $v.enabled }}
+- name: {{ .name }}
+  valueFrom:
+    secretKeyRef:
+      {{- if $v.external.existingSecret }}
+      name: {{ $v.external.existingSecret }}
+      key: {{ $v.external.existingSecretKey }}
+      {{- else }}
+      name: {{ include "orderflow.secret" .root }}
+      key: {{ ternary "MONGO_URI" "REDIS_URL" (eq .store "mongo") }}
+      {{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+The egress rule to the store .store ("mongo" or "redis") on .port: its
+pods when it is the bundled one, else any address on its external ports
+(the cluster does not know where a store of one's own is).
+*/}}
+{{- define "orderflow.storeEgress" -}}
+{{- $v := index .root.Values .store }}
+{{- if $v.enabled }}
+- to:
+    - {{ include "orderflow.pods" (dict "root" .root "name" .store) | indent 6 | trim }}
+  ports:
+    - {protocol: TCP, port: {{ .port }}}
+{{- else }}
+- to:
+    - ipBlock: {cidr: 0.0.0.0/0}
+    - ipBlock: {cidr: "::/0"}
+  ports:
+    {{- range $v.external.ports }}
+    - {protocol: TCP, port: {{ . }}}
+    {{- end }}
+{{- end }}
+{{- end }}
+
 {{/* The variable .name set from the Secret's key .key (default: .name). */}}
 {{- define "orderflow.secretEnv" -}}
 - name: {{ .name }}
