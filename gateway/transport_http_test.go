@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 	"github.com/orderflow/orderflow/gateway"
 	"github.com/orderflow/orderflow/internal/docstore"
 	"github.com/orderflow/orderflow/internal/prommetrics"
+	"github.com/orderflow/orderflow/internal/testenv"
 	"github.com/orderflow/orderflow/ordersvc/order"
 	"github.com/orderflow/orderflow/ordersvc/orderapi"
 	"github.com/orderflow/orderflow/ordersvc/orderstore"
@@ -182,24 +182,6 @@ func TestSwaggerUIAndDocumentAreServed(t *testing.T) {
 	}
 }
 
-// lines is a logger's output, safe for the server's goroutines.
-type lines struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lines) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lines) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // An operator greps the order id: the one line of a POST names the order it
 // created, or the one its Idempotency-Key had created.
 func TestAPostLogsOneLineNamingItsOrder(t *testing.T) {
@@ -215,7 +197,7 @@ func TestAPostLogsOneLineNamingItsOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out lines
+	var out testenv.Log
 	gw := httptest.NewServer(gateway.MakeHTTPHandler(client, gateway.HandlerOptions{Metrics: prommetrics.NewMetrics("gateway")}, log.NewLogfmtLogger(&out)))
 	t.Cleanup(gw.Close)
 

@@ -10,6 +10,7 @@ package testenv
 
 import (
 	"bytes"
+	"context"
 	"net"
 	"os"
 	"strconv"
@@ -34,12 +35,7 @@ func Redis(t testing.TB) *redisserver.Server {
 func RedisWithPassword(t testing.TB, password string) *redisserver.Server {
 	t.Helper()
 	skipShort(t)
-	logs := &Log{}
-	t.Cleanup(func() { // after the server stopped
-		if t.Failed() {
-			t.Logf("redis-server:\n%s", logs)
-		}
-	})
+	logs := serverLog(t)
 	s, err := redisserver.Start("127.0.0.1:0", password, logs)
 	skipMissing(t, err)
 	if err != nil {
@@ -47,6 +43,18 @@ func RedisWithPassword(t testing.TB, password string) *redisserver.Server {
 	}
 	t.Cleanup(s.Stop)
 	return s
+}
+
+// serverLog returns the log of the redis-servers of a test, shown when the
+// test fails (after the servers stopped).
+func serverLog(t testing.TB) *Log {
+	logs := &Log{}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("redis-server:\n%s", logs)
+		}
+	})
+	return logs
 }
 
 // skipMissing skips the test when err says redis-server is missing, but
@@ -74,12 +82,7 @@ type Sentinel struct {
 func RedisSentinel(t testing.TB) *Sentinel {
 	t.Helper()
 	skipShort(t)
-	logs := &Log{}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("redis-servers:\n%s", logs)
-		}
-	})
+	logs := serverLog(t)
 	var x Sentinel
 	var err error
 	dir := t.TempDir() // where the replica keeps what it syncs, and the Sentinels their files
@@ -124,12 +127,7 @@ type Cluster struct {
 func RedisCluster(t testing.TB) *Cluster {
 	t.Helper()
 	skipShort(t)
-	logs := &Log{}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("redis-servers:\n%s", logs)
-		}
-	})
+	logs := serverLog(t)
 	nodes, err := redisserver.StartCluster("127.0.0.1", 3, 1, t.TempDir(), logs)
 	skipMissing(t, err)
 	if err != nil {
@@ -139,6 +137,24 @@ func RedisCluster(t testing.TB) *Cluster {
 		t.Cleanup(n.Stop)
 	}
 	return &Cluster{Nodes: nodes, URL: "redis+cluster://" + nodes[0].Addr + "," + nodes[1].Addr + "," + nodes[2].Addr}
+}
+
+// MasterOf returns the node that masters the slot of key now.
+func (c *Cluster) MasterOf(t testing.TB, key string) *redisserver.Server {
+	t.Helper()
+	client := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{c.Nodes[0].Addr}})
+	defer client.Close()
+	master, err := client.MasterForKey(context.Background(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range c.Nodes {
+		if n.Addr == master.Options().Addr {
+			return n
+		}
+	}
+	t.Fatalf("no node of the cluster at %s", master.Options().Addr)
+	return nil
 }
 
 // RedisClient returns a client of s, closed when the test ends.
