@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"debug/elf"
+	"fmt"
 	"go/version"
 	"os"
 	"os/exec"
@@ -123,32 +124,17 @@ func TestTheImageBuildCompilesHere(t *testing.T) {
 	}
 
 	src, ignored := t.TempDir(), dockerignore(t)
-	env := map[string]string{}
-	var run *instructions.RunCommand
 	for _, cmd := range build.Commands {
-		switch c := cmd.(type) {
-		case *instructions.EnvCommand:
-			for _, kv := range c.Env {
-				env[kv.Key] = kv.Value
-			}
-		case *instructions.CopyCommand:
+		if c, ok := cmd.(*instructions.CopyCommand); ok {
 			copyIntoContext(t, ignored, c.SourcePaths, src, c.DestPath)
-		case *instructions.RunCommand:
-			run = c
 		}
 	}
+	args, env, _ := goBuild(t, build)
 	if env["CGO_ENABLED"] != "0" {
 		t.Errorf("the build stage sets CGO_ENABLED=%q, want 0", env["CGO_ENABLED"])
 	}
-	if run == nil || len(run.CmdLine) != 1 {
-		t.Fatal("the build stage has no RUN go build")
-	}
-	args, err := shell.Fields(run.CmdLine[0], func(name string) string { return env[name] })
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(args) < 2 || args[0] != "go" || args[1] != "build" || !slices.Contains(args, "-trimpath") || !slices.Contains(args, "-ldflags=-s -w") {
-		t.Fatalf("the build runs %q, want go build -trimpath -ldflags=\"-s -w\"", args)
+	if flags := ldflags(args); !slices.Contains(args, "-trimpath") || !slices.Contains(flags, "-s") || !slices.Contains(flags, "-w") {
+		t.Fatalf("the build runs %q, want go build -trimpath -ldflags=\"-s -w ...\"", args)
 	}
 	out := t.TempDir() + "/"
 	if i := slices.Index(args, "-o"); i < 0 || i+1 >= len(args) {
@@ -181,7 +167,125 @@ func TestTheImageBuildCompilesHere(t *testing.T) {
 			t.Errorf("%s keeps its symbol table or debug info", name)
 		}
 		f.Close()
+		b, err := exec.Command(filepath.Join(out, name), "-version").Output()
+		if want := fmt.Sprintf("%s %s (commit %s, ", name, imageBuildArgs["VERSION"], imageBuildArgs["COMMIT"]); err != nil || !strings.HasPrefix(string(b), want) {
+			t.Errorf("%s -version prints %q (%v), want %s...", name, b, err, want)
+		}
 	}
+}
+
+// processPkg is the package whose variables version and commit the image
+// build sets at link time.
+const processPkg = "github.com/orderflow/orderflow/internal/process"
+
+// imageBuildArgs are the --build-arg values the tests build the images
+// with, as the release workflow passes them.
+var imageBuildArgs = map[string]string{
+	"VERSION": "v1.2.3-test",
+	"COMMIT":  "0123456789abcdef0123456789abcdef01234567",
+}
+
+// TestTheDockerBuildStampsTheVersionAndCommit: the build stage takes the
+// build arguments VERSION and COMMIT and links them into package process,
+// whose Version a service's -version prints; the build context has no .git
+// for Go to read the commit from.
+func TestTheDockerBuildStampsTheVersionAndCommit(t *testing.T) {
+	build := dockerStages(t)["build"]
+	if build == nil {
+		t.Fatalf("%s has no build stage", Dockerfile)
+	}
+	args, _, declared := goBuild(t, build)
+	vars := linkerVars(ldflags(args))
+	for arg, name := range map[string]string{"VERSION": processPkg + ".version", "COMMIT": processPkg + ".commit"} {
+		if !slices.Contains(declared, arg) {
+			t.Errorf("the build stage declares no ARG %s before its go build", arg)
+		}
+		if have := vars[name]; have != imageBuildArgs[arg] {
+			t.Errorf("with --build-arg %s=%s, the go build sets %s to %q; want -ldflags \"-X %[3]s=${%[1]s}\"", arg, imageBuildArgs[arg], name, have)
+		}
+	}
+}
+
+// goBuild returns the arguments of the build stage's RUN go build as its
+// shell expands them, the variables it runs with (the stage's ENV, and its
+// ARGs from imageBuildArgs or their defaults) and the ARGs declared before
+// it.
+func goBuild(t *testing.T, build *stage) (args []string, env map[string]string, declared []string) {
+	t.Helper()
+	env = map[string]string{}
+	var run *instructions.RunCommand
+	for _, cmd := range build.Commands {
+		switch c := cmd.(type) {
+		case *instructions.EnvCommand:
+			for _, kv := range c.Env {
+				env[kv.Key] = kv.Value
+			}
+		case *instructions.ArgCommand:
+			for _, kv := range c.Args {
+				declared = append(declared, kv.Key)
+				if v, ok := imageBuildArgs[kv.Key]; ok {
+					env[kv.Key] = v
+				} else if kv.Value != nil {
+					env[kv.Key] = *kv.Value
+				}
+			}
+		case *instructions.RunCommand:
+			if len(c.CmdLine) == 1 && strings.Contains(c.CmdLine[0], "go build") {
+				run = c
+			}
+		}
+		if run != nil {
+			break
+		}
+	}
+	if run == nil {
+		t.Fatal("the build stage has no RUN go build")
+	}
+	args, err := shell.Fields(run.CmdLine[0], func(name string) string { return env[name] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(args) < 2 || args[0] != "go" || args[1] != "build" {
+		t.Fatalf("the build stage runs %q, want go build", args)
+	}
+	return args, env, declared
+}
+
+// ldflags returns the fields of the -ldflags in a go build's args.
+func ldflags(args []string) []string {
+	for i, a := range args {
+		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if name != "ldflags" || !strings.HasPrefix(a, "-") {
+			continue
+		}
+		if !hasValue && i+1 < len(args) {
+			value = args[i+1]
+		}
+		return strings.Fields(value)
+	}
+	return nil
+}
+
+// linkerVars returns the string variables that the linker flags set with
+// -X, as import path and name to value.
+func linkerVars(flags []string) map[string]string {
+	vars := map[string]string{}
+	for i := 0; i < len(flags); i++ {
+		var def string
+		switch f := flags[i]; {
+		case f == "-X" && i+1 < len(flags):
+			i++
+			def = flags[i]
+		case strings.HasPrefix(f, "-X="):
+			def = strings.TrimPrefix(f, "-X=")
+		default:
+			continue
+		}
+		if name, value, ok := strings.Cut(def, "="); ok {
+			vars[name] = value
+		}
+	}
+	return vars
 }
 
 // dockerignore reads what .dockerignore keeps out of the build context.

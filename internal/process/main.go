@@ -169,24 +169,39 @@ func probe(fs *flag.FlagSet, envPrefix string, args []string, stderr io.Writer) 
 	return 0
 }
 
-// Version describes the binary name: its module version, the commit it was
-// built from (with "+dirty" when the tree had changes) and the Go release.
+// version and commit are set at link time by the Dockerfile, from its build
+// arguments VERSION and COMMIT (-ldflags "-X
+// github.com/orderflow/orderflow/internal/process.version=..."): an image is
+// built without .git, so its build info has no revision. Left empty,
+// Version falls back to the build info.
+var version, commit string
+
+// Version describes the binary name: its version, the commit it was built
+// from (with "+dirty" when the tree had changes) and the Go release. The
+// version and commit set at link time come first; the build info's module
+// version and VCS revision stand in for them.
 func Version(name string) string {
-	version, commit, dirty := "(devel)", "unknown", ""
+	v, rev, dirty := "(devel)", "unknown", ""
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		if bi.Main.Version != "" {
-			version = bi.Main.Version
+			v = bi.Main.Version
 		}
 		for _, s := range bi.Settings {
 			switch {
 			case s.Key == "vcs.revision":
-				commit = s.Value
+				rev = s.Value
 			case s.Key == "vcs.modified" && s.Value == "true":
 				dirty = "+dirty"
 			}
 		}
 	}
-	return fmt.Sprintf("%s %s (commit %s%s, %s)", name, version, commit, dirty, runtime.Version())
+	if version != "" {
+		v = version
+	}
+	if commit != "" {
+		rev, dirty = commit, ""
+	}
+	return fmt.Sprintf("%s %s (commit %s%s, %s)", name, v, rev, dirty, runtime.Version())
 }
 
 // ReplicaName names this process among the replicas of a service: the host
