@@ -7,7 +7,7 @@ SERVICES := gateway ordersvc paymentsvc flowsvc
 IMAGE_TAG ?= 0.1.0
 
 .PHONY: help run test vet unit deps swag build fuzz token load bench chaos clean \
-	docker-build compose-up compose-plugin compose-down k8s-render k8s-credentials
+	docker-build compose-up compose-plugin compose-down k8s-render ecs-render k8s-credentials
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/$$(IMAGE_TAG)/$(IMAGE_TAG)/g' | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -34,12 +34,13 @@ vet: ## go vet
 unit: ## the fast tests only (no Redis, no FerretDB, no swag run)
 	$(GO) test -short -count=1 ./ordersvc/ ./gateway/ ./transport/...
 
-# redis-server and chromium (the flow page's browser test) are what tests
-# need that Go does not bring.
-deps: ## install redis-server and chromium through apt when missing (as root)
+# redis-server, chromium (the flow page's browser test) and shellcheck (the
+# workflows' scripts) are what tests need that Go does not bring.
+deps: ## install redis-server, chromium and shellcheck through apt when missing (as root)
 	@missing=""; \
 	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v shellcheck >/dev/null 2>&1 || missing="$$missing shellcheck"; \
 	[ -z "$$missing" ] || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    echo "installing$$missing"; \
@@ -82,7 +83,7 @@ chaos: deps ## kill any process of two replicas each every ~2 s under load, at 2
 
 docker-build: ## build the three images, orderflow/<service>:$(IMAGE_TAG) (needs Docker)
 	for s in $(SERVICES); do \
-	  docker build -f docker/Dockerfile --target $$s -t orderflow/$$s:$(IMAGE_TAG) . || exit 1; \
+	  docker build -f docker/Dockerfile --target $$s --build-arg VERSION=$(IMAGE_TAG) --build-arg COMMIT=$$(git rev-parse HEAD 2>/dev/null) -t orderflow/$$s:$(IMAGE_TAG) . || exit 1; \
 	done
 
 .env:
@@ -101,6 +102,9 @@ compose-down: ## stop docker compose (its MongoDB volume stays; add -v to drop i
 
 k8s-render: ## render the plain manifests of k8s/ from the Helm chart
 	cd deploy && $(GO) run ./cmd/k8s-render -root ..
+
+ecs-render: ## render ecs/ (the ECS task definitions and CloudFormation template) from the Helm chart
+	cd deploy && $(GO) run ./cmd/ecs-render -root ..
 
 k8s-credentials: ## write k8s/credentials.env with random passwords, for kubectl apply -k k8s/
 	@sh scripts/credentials.sh k8s/credentials.env.example k8s/credentials.env

@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -61,8 +60,6 @@ type system struct {
 	namespaceOf  map[string]string // kind/name -> metadata.namespace
 }
 
-var docSeparator = regexp.MustCompile(`(?m)^---\s*$`)
-
 func decode(t *testing.T, manifests []byte) *system {
 	t.Helper()
 	s := &system{
@@ -112,13 +109,6 @@ func decode(t *testing.T, manifests []byte) *system {
 		}
 	}
 	return s
-}
-
-func ptrOr[T any](p *T, def T) T {
-	if p == nil {
-		return def
-	}
-	return *p
 }
 
 // check runs every check of the deployment on the manifests.

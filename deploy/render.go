@@ -1,7 +1,10 @@
 // Package deploy renders and checks the ways the order system is deployed:
 // the Dockerfile, the docker compose file, the Kubernetes manifests and
-// their Helm chart. Its tests need no Docker engine and no cluster; its
-// dependencies (Helm, Kubernetes, compose) stay out of the services' module.
+// their Helm chart, the ECS task definitions and CloudFormation template
+// rendered from that chart (ecs.go), and the delivery pipeline's workflows.
+// Its tests need no Docker engine, no cluster and no AWS account; its
+// dependencies (Helm, Kubernetes, compose, the AWS SDK, actionlint) stay
+// out of the services' module.
 package deploy
 
 import (
@@ -56,6 +59,9 @@ func RenderChart(dir, release, namespace string, values map[string]any) (map[str
 	}
 	return splitBySource(rel.Manifest), nil
 }
+
+// docSeparator separates the documents of a YAML stream.
+var docSeparator = regexp.MustCompile(`(?m)^---\s*$`)
 
 var sourceLine = regexp.MustCompile(`(?m)^# Source: [^/]+/templates/(\S+)\n`)
 
@@ -158,4 +164,12 @@ func WritePlainManifests(chartDir, dir string, w io.Writer) error {
 		fmt.Fprintln(w, filepath.Join(dir, name))
 	}
 	return nil
+}
+
+// ptrOr is *p, or def when p is nil.
+func ptrOr[T any](p *T, def T) T {
+	if p == nil {
+		return def
+	}
+	return *p
 }
