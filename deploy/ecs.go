@@ -60,15 +60,20 @@ const (
 )
 
 // ECSValues are the chart values the ECS files are rendered from: the
-// images from the template's registry and tag, the stores of one's own
-// (ECS has no bundled MongoDB or Redis), their URLs with every other
-// credential in one secret.
+// images from the template's registry and tag, sign-in from its
+// parameters, the stores of one's own (ECS has no bundled MongoDB or
+// Redis), their URLs with every other credential in one secret.
 func ECSValues() map[string]any {
 	external := func(key string) map[string]any {
 		return map[string]any{"enabled": false, "external": map[string]any{"existingSecret": credentialsSecret, "existingSecretKey": key}}
 	}
 	return map[string]any{
-		"image":       map[string]any{"registry": imageRegistryParam, "tag": imageTagParam},
+		"image": map[string]any{"registry": imageRegistryParam, "tag": imageTagParam},
+		// Sign-in, as the template's parameters and the secret's
+		// AUTH_HS256_SECRET say: off while they are empty.
+		"gateway": map[string]any{"auth": map[string]any{
+			"hs256": true, "jwksURL": "${SignInJwksUrl}", "issuer": "${SignInIssuer}", "audience": "${SignInAudience}",
+		}},
 		"credentials": map[string]any{"existingSecret": credentialsSecret},
 		"mongo":       external("MONGO_URI"),
 		"redis":       external("REDIS_URL"),
@@ -323,7 +328,9 @@ func ecsEnv(c corev1.Container, configMaps map[string]*corev1.ConfigMap, cpu, me
 			secrets = append(secrets, ecstypes.Secret{Name: aws.String(e.Name), ValueFrom: aws.String(secretParam + ":" + src.SecretKeyRef.Key + "::")})
 		case src.ResourceFieldRef != nil && src.ResourceFieldRef.Resource == "limits.memory":
 			// The Go runtime keeps the heap under the task's memory,
-			// less a fifth for the Service Connect proxy beside it.
+			// less a fifth: room for what is not heap, and for the
+			// Service Connect proxy that shares the task (AWS asks for
+			// 64 MiB).
 			add(e.Name, fmt.Sprintf("%dMiB", memory*4/5))
 		case src.ResourceFieldRef != nil && src.ResourceFieldRef.Resource == "limits.cpu":
 			add(e.Name, strconv.Itoa((cpu+1023)/1024))

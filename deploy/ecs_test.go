@@ -268,13 +268,14 @@ func checkURLHosts(t *testing.T, name, value string) {
 	}
 }
 
-// chartSecretKeys are the keys of the chart's credentials Secret, and of
-// the URLs of stores of one's own.
+// chartSecretKeys are the keys of the chart's credentials Secret, with
+// those of sign-in and of the URLs of stores of one's own.
 func chartSecretKeys(t *testing.T) map[string]bool {
 	t.Helper()
 	files, err := RenderChart(filepath.Join(root, ChartDir), "orderflow", "orderflow", map[string]any{
-		"mongo": map[string]any{"enabled": false, "external": map[string]any{"uri": "mongodb://m"}},
-		"redis": map[string]any{"enabled": false, "external": map[string]any{"url": "redis://r"}},
+		"gateway": map[string]any{"auth": map[string]any{"hs256": true}},
+		"mongo":   map[string]any{"enabled": false, "external": map[string]any{"uri": "mongodb://m"}},
+		"redis":   map[string]any{"enabled": false, "external": map[string]any{"url": "redis://r"}},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -445,7 +446,8 @@ func ref(v any) string {
 // TestTheTemplateRunsTheSystemAsTheChartDoes: the gateway alone behind the
 // load balancer, checked on its readiness path; ordersvc by the name and
 // port the gateway calls it on; each service scaled as the chart's
-// autoscaler scales it, rolled back when a deployment fails.
+// autoscaler scales it (and left so by updates), rolled back when a
+// deployment fails.
 func TestTheTemplateRunsTheSystemAsTheChartDoes(t *testing.T) {
 	tmpl, tds := loadTemplate(t), taskDefinitions(t)
 	system, err := ECSSystem(filepath.Join(root, ChartDir))
@@ -465,6 +467,9 @@ func TestTheTemplateRunsTheSystemAsTheChartDoes(t *testing.T) {
 		dc, _ := p["DeploymentConfiguration"].(map[string]any)
 		if cb, _ := dc["DeploymentCircuitBreaker"].(map[string]any); cb["Enable"] != true || cb["Rollback"] != true {
 			t.Errorf("%s: a failed deployment is not rolled back", s.Name)
+		}
+		if _, set := p["DesiredCount"]; set {
+			t.Errorf("%s sets DesiredCount, which every stack update would put back, undoing autoscaling", s.Name)
 		}
 		min, max := tmpl.Parameters[title(s.Name)+"MinTasks"], tmpl.Parameters[title(s.Name)+"MaxTasks"]
 		if min["Default"] != float64(s.MinTasks) || max["Default"] != float64(s.MaxTasks) || s.MinTasks < 1 {
@@ -578,8 +583,8 @@ func TestTheSecurityGroupsAllowWhatTheNetworkPoliciesAllow(t *testing.T) {
 		// load balancer.
 		"anywhere -> loadbalancer:7000", "loadbalancer -> gateway:7000",
 		"gateway -> ordersvc:7001",
-		"ordersvc -> anywhere:MongoPort", "ordersvc -> anywhere:RedisPort",
-		"paymentsvc -> anywhere:MongoPort", "paymentsvc -> anywhere:RedisPort",
+		"ordersvc -> anywhere:MongoPort", "ordersvc -> anywhere:RedisPort", "ordersvc -> anywhere:RedisReaderPort",
+		"paymentsvc -> anywhere:MongoPort", "paymentsvc -> anywhere:RedisPort", "paymentsvc -> anywhere:RedisReaderPort",
 		// What a kubelet does for a pod: the image, the secret, the logs.
 		"gateway -> anywhere:443", "ordersvc -> anywhere:443", "paymentsvc -> anywhere:443",
 	}
@@ -596,7 +601,7 @@ func TestTheSecurityGroupsAllowWhatTheNetworkPoliciesAllow(t *testing.T) {
 		}
 	}
 	sort.Strings(stores)
-	if want := []string{"ordersvc -> MongoPort", "ordersvc -> RedisPort", "paymentsvc -> MongoPort", "paymentsvc -> RedisPort"}; !slices.Equal(stores, want) {
+	if want := []string{"ordersvc -> MongoPort", "ordersvc -> RedisPort", "ordersvc -> RedisReaderPort", "paymentsvc -> MongoPort", "paymentsvc -> RedisPort", "paymentsvc -> RedisReaderPort"}; !slices.Equal(stores, want) {
 		t.Errorf("the stores' security group admits %q, want %q", stores, want)
 	}
 }

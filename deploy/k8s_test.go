@@ -227,6 +227,48 @@ func TestHelmValues(t *testing.T) {
 	}
 }
 
+// TestHelmSignIn: sign-in is off by default; gateway.auth turns it on, the
+// HS256 key from the credentials Secret (generated, as long as the gateway
+// wants it), the JWKS, issuer and audience from the gateway's ConfigMap.
+func TestHelmSignIn(t *testing.T) {
+	files, err := RenderChart(filepath.Join(root, ChartDir), "orderflow", "orderflow", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(joinManifests(files), "GATEWAY_AUTH_") || strings.Contains(files["secret.yaml"], "AUTH_HS256_SECRET") {
+		t.Error("sign-in is configured by default: clients without tokens would be refused")
+	}
+
+	values := map[string]any{"gateway": map[string]any{"auth": map[string]any{
+		"hs256": true, "jwksURL": "https://login.example.com/.well-known/jwks.json", "issuer": "https://login.example.com/", "audience": "orders",
+	}}}
+	files, err = RenderChart(filepath.Join(root, ChartDir), "orderflow", "orderflow", values)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := check(t, []byte(joinManifests(files)))
+	c, _ := s.container("gateway")
+	env := s.environment(t, "gateway", c)
+	if key := s.secrets["orderflow-credentials"].Data["AUTH_HS256_SECRET"]; len(key) < 32 || env["GATEWAY_AUTH_HS256_SECRET"] != (source{secret: "orderflow-credentials", key: "AUTH_HS256_SECRET"}) {
+		t.Errorf("the gateway's HS256 key comes from %+v, the Secret's is %d bytes: want the Secret's key AUTH_HS256_SECRET, at least 32 bytes", env["GATEWAY_AUTH_HS256_SECRET"], len(key))
+	}
+	for name, want := range map[string]string{"GATEWAY_AUTH_JWKS_URL": "https://login.example.com/.well-known/jwks.json", "GATEWAY_AUTH_ISSUER": "https://login.example.com/", "GATEWAY_AUTH_AUDIENCE": "orders"} {
+		if have := s.text(env[name]); have != want {
+			t.Errorf("%s=%q, want %q", name, have, want)
+		}
+	}
+	// The gateway fetches the JWKS, wherever it is, over HTTPS.
+	gw := s.workloads["gateway"]
+	from := endpoint{name: "gateway", namespace: nsLabels(ownNamespace), labels: gw.pod.Labels, pod: &gw.pod.Spec}
+	provider := endpoint{name: "login.example.com", namespace: nsLabels("elsewhere")}
+	if !s.admits(from, networkingv1.PolicyTypeEgress, provider, provider, corev1.ProtocolTCP, 443) {
+		t.Error("the NetworkPolicies keep the gateway from the JWKS on 443")
+	}
+	if s.admits(from, networkingv1.PolicyTypeEgress, provider, provider, corev1.ProtocolTCP, 80) {
+		t.Error("the NetworkPolicies let the gateway out on 80")
+	}
+}
+
 // TestHelmFlowPage: flowsvc.enabled adds the flow page, checked as every
 // service is, reachable on 7003 and scraped like the others.
 func TestHelmFlowPage(t *testing.T) {
@@ -451,6 +493,10 @@ func (s *system) container(name string) (corev1.Container, bool) {
 	return corev1.Container{}, false
 }
 
+// signInURLs are the variables whose URLs name the sign-in provider,
+// outside the cluster.
+var signInURLs = map[string]bool{"GATEWAY_AUTH_JWKS_URL": true, "GATEWAY_AUTH_ISSUER": true}
+
 func checkEnvironment(t *testing.T, s *system) {
 	envs := map[string]map[string]source{}
 	for _, w := range s.workloads {
@@ -459,7 +505,7 @@ func checkEnvironment(t *testing.T, s *system) {
 			envs[c.Name] = env
 			for name, src := range env {
 				u, err := url.Parse(s.text(src))
-				if err != nil || u.Host == "" || u.Scheme == "" {
+				if err != nil || u.Host == "" || u.Scheme == "" || signInURLs[name] {
 					continue
 				}
 				svc := s.services[u.Hostname()]
@@ -611,6 +657,7 @@ func TestHelmRefusesMistakenValues(t *testing.T) {
 		"misspelt key":          {"gatway": map[string]any{"replicas": 3}},
 		"replicas not a number": {"ordersvc": map[string]any{"replicas": "two"}},
 		"unknown pull policy":   {"image": map[string]any{"pullPolicy": "Sometimes"}},
+		"short sign-in secret":  {"gateway": map[string]any{"auth": map[string]any{"hs256": true}}, "credentials": map[string]any{"authHS256Secret": "too-short"}},
 	} {
 		if _, err := RenderChart(filepath.Join(root, ChartDir), "orderflow", "orderflow", values); err == nil {
 			t.Errorf("%s: rendered without complaint", name)
