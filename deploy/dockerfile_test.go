@@ -218,7 +218,11 @@ func goBuild(t *testing.T, build *stage) (args []string, env map[string]string, 
 		switch c := cmd.(type) {
 		case *instructions.EnvCommand:
 			for _, kv := range c.Env {
-				env[kv.Key] = kv.Value
+				v, err := shell.Expand(kv.Value, func(name string) string { return env[name] })
+				if err != nil {
+					t.Fatalf("ENV %s=%s: %v", kv.Key, kv.Value, err)
+				}
+				env[kv.Key] = v
 			}
 		case *instructions.ArgCommand:
 			for _, kv := range c.Args {
@@ -359,4 +363,30 @@ func moduleGoVersion(t *testing.T) string {
 		t.Fatalf("go.mod: %v", err)
 	}
 	return f.Go.Version
+}
+
+// TestTheImageBuildCrossCompiles: the build stage runs on the builder's
+// platform and compiles for the target's, so that the release's arm64
+// images build without an emulator.
+func TestTheImageBuildCrossCompiles(t *testing.T) {
+	build := dockerStages(t)["build"]
+	if build == nil {
+		t.Fatalf("%s has no build stage", Dockerfile)
+	}
+	if build.Platform != "$BUILDPLATFORM" {
+		t.Errorf("the build stage runs on %q, want --platform=$BUILDPLATFORM", build.Platform)
+	}
+	want := map[string]string{"GOOS": "$TARGETOS", "GOARCH": "$TARGETARCH"}
+	for _, cmd := range build.Commands {
+		if c, ok := cmd.(*instructions.EnvCommand); ok {
+			for _, kv := range c.Env {
+				if want[kv.Key] == kv.Value {
+					delete(want, kv.Key)
+				}
+			}
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("the build stage does not set %v: it compiles for the builder's platform", want)
+	}
 }
