@@ -6,13 +6,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"text/template"
@@ -315,7 +315,7 @@ func ecsEnv(c corev1.Container, configMaps map[string]*corev1.ConfigMap, cpu, me
 			return nil, nil, fmt.Errorf("envFrom names no ConfigMap of the service")
 		}
 		data := configMaps[from.ConfigMapRef.Name].Data
-		for _, k := range sortedKeys(data) {
+		for _, k := range slices.Sorted(maps.Keys(data)) {
 			add(k, data[k])
 		}
 	}
@@ -392,14 +392,9 @@ func namedPort(c corev1.Container, name string) (int32, error) {
 	return 0, fmt.Errorf("no port named %s", name)
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
+// title is s with its first letter upper-case: a service's name as the
+// template's resources start with it (gateway: GatewayService).
+func title(s string) string { return strings.ToUpper(s[:1]) + s[1:] }
 
 func sortByName[T any](s []T, name func(T) string) {
 	slices.SortFunc(s, func(a, b T) int { return strings.Compare(name(a), name(b)) })
@@ -437,7 +432,7 @@ func ECSFiles(chartDir string) (map[string][]byte, error) {
 	}
 	tmpl, err := template.New("cloudformation").Funcs(template.FuncMap{
 		"taskDefinition": func(s ECSService, indent int) (string, error) { return cloudFormationYAML(s.TaskDefinition, indent) },
-		"title":          func(s string) string { return strings.ToUpper(s[:1]) + s[1:] },
+		"title":          title,
 		"list":           func(s ...string) []string { return s },
 	}).Option("missingkey=error").Parse(cloudFormationTemplate)
 	if err != nil {
@@ -468,7 +463,7 @@ func WriteECSFiles(root string, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	for _, name := range sortedKeys(files) {
+	for _, name := range slices.Sorted(maps.Keys(files)) {
 		path := filepath.Join(root, name)
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			return err
@@ -486,9 +481,7 @@ func WriteECSFiles(root string, w io.Writer) error {
 func TaskDefinitionJSON(td *ecs.RegisterTaskDefinitionInput) ([]byte, error) {
 	n := node(reflect.ValueOf(td), lowerFirst)
 	var buf bytes.Buffer
-	if err := writeJSON(&buf, n, ""); err != nil {
-		return nil, err
-	}
+	writeJSON(&buf, n, "")
 	buf.WriteByte('\n')
 	return buf.Bytes(), nil
 }
@@ -630,61 +623,42 @@ func lowerFirst(s string) string {
 	return string(r)
 }
 
-// writeJSON writes n as indented JSON, its mappings in their order.
-func writeJSON(w *bytes.Buffer, n *yaml.Node, indent string) error {
-	inner := indent + "  "
-	switch n.Kind {
-	case yaml.MappingNode, yaml.SequenceNode:
-		open, close, step := "{", "}", 2
-		if n.Kind == yaml.SequenceNode {
-			open, close, step = "[", "]", 1
-		}
-		if flat(n) {
-			// All scalars: one line.
-			w.WriteString(open)
-			for i := 0; i < len(n.Content); i += step {
-				if i > 0 {
-					w.WriteString(", ")
-				}
-				if step == 2 {
-					k, _ := json.Marshal(n.Content[i].Value)
-					w.Write(k)
-					w.WriteString(": ")
-				}
-				if err := writeJSON(w, n.Content[i+step-1], inner); err != nil {
-					return err
-				}
-			}
-			w.WriteString(close)
-			return nil
-		}
-		w.WriteString(open + "\n")
-		for i := 0; i < len(n.Content); i += step {
-			w.WriteString(inner)
-			if step == 2 {
-				k, _ := json.Marshal(n.Content[i].Value)
-				w.Write(k)
-				w.WriteString(": ")
-			}
-			if err := writeJSON(w, n.Content[i+step-1], inner); err != nil {
-				return err
-			}
-			if i+step < len(n.Content) {
-				w.WriteByte(',')
-			}
-			w.WriteByte('\n')
-		}
-		w.WriteString(indent + close)
-	case yaml.ScalarNode:
+// writeJSON writes n as indented JSON, its mappings in their order, and a
+// mapping or sequence of a few scalars on one line.
+func writeJSON(w *bytes.Buffer, n *yaml.Node, indent string) {
+	if n.Kind == yaml.ScalarNode {
 		if n.Tag == "!!str" {
-			b, err := json.Marshal(n.Value)
-			if err != nil {
-				return err
-			}
+			b, _ := json.Marshal(n.Value) // a string always marshals
 			w.Write(b)
 		} else {
 			w.WriteString(n.Value)
 		}
+		return
 	}
-	return nil
+	open, close, step := "{", "}", 2
+	if n.Kind == yaml.SequenceNode {
+		open, close, step = "[", "]", 1
+	}
+	inner, first, between, last := indent+"  ", "\n"+indent+"  ", ",\n"+indent+"  ", "\n"+indent
+	if flat(n) {
+		first, between, last = "", ", ", ""
+	}
+	w.WriteString(open)
+	for i := 0; i < len(n.Content); i += step {
+		if i == 0 {
+			w.WriteString(first)
+		} else {
+			w.WriteString(between)
+		}
+		if step == 2 {
+			k, _ := json.Marshal(n.Content[i].Value)
+			w.Write(k)
+			w.WriteString(": ")
+		}
+		writeJSON(w, n.Content[i+step-1], inner)
+	}
+	if len(n.Content) > 0 {
+		w.WriteString(last)
+	}
+	w.WriteString(close)
 }

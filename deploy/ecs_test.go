@@ -435,8 +435,6 @@ func placeholders(v any) any {
 	return v
 }
 
-func title(s string) string { return strings.ToUpper(s[:1]) + s[1:] }
-
 func ref(v any) string {
 	m, _ := v.(map[string]any)
 	s, _ := m["Ref"].(string)

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -223,7 +224,7 @@ console.log(JSON.stringify({ code, calls }));
 		code            int
 		calls           string
 	}{
-		{"throw:NotYetInitialized", "true", 0, `["replSetGetStatus",` + quote(initiate) + `]`},
+		{"throw:NotYetInitialized", "true", 0, `["replSetGetStatus",` + strconv.Quote(initiate) + `]`},
 		{"ok", "true", 0, `["replSetGetStatus"]`},
 		{"ok", "false", 1, `["replSetGetStatus"]`},
 		// The image's initialising mongod, without --replSet: not yet.
@@ -234,13 +235,9 @@ console.log(JSON.stringify({ code, calls }));
 		if err != nil {
 			t.Fatalf("%v\n%s", err, out)
 		}
-		want := `{"code":` + string(rune('0'+c.code)) + `,"calls":` + c.calls + `}`
+		want := `{"code":` + strconv.Itoa(c.code) + `,"calls":` + c.calls + `}`
 		if strings.TrimSpace(string(out)) != want {
 			t.Errorf("replSetGetStatus %s, primary %s: %s, want %s", c.status, c.primary, out, want)
 		}
 	}
-}
-
-func quote(s string) string {
-	return `"` + strings.ReplaceAll(s, `"`, `\"`) + `"`
 }
