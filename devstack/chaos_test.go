@@ -305,7 +305,9 @@ func startChaosStack(t *testing.T, redisURL, redisPassword string) *chaosStack {
 			t.Logf("logs:\n%s", st.logs)
 		}
 	})
-	storeAddr := testenv.FreeAddr(t)
+	// The store and six services: seven addresses, all different.
+	addrs := testenv.FreeAddrs(t, 7)
+	storeAddr, addrs := addrs[0], addrs[1:]
 	st.mongoURI = "mongodb://" + storeAddr
 	store := &binary{t: t, name: "store", path: filepath.Join(bin, "devstack"), logs: st.logs,
 		args: []string{"-stores.only", "-redis.url", redisURL, "-mongo.addr", storeAddr, "-data.dir", t.TempDir()},
@@ -318,7 +320,8 @@ func startChaosStack(t *testing.T, redisURL, redisPassword string) *chaosStack {
 			return true
 		}}
 	newBinary := func(name string, env func(addr string) []string) *binary {
-		b := &binary{t: t, name: name, path: filepath.Join(bin, strings.TrimRight(name, "12")), addr: testenv.FreeAddr(t), logs: st.logs}
+		b := &binary{t: t, name: name, path: filepath.Join(bin, strings.TrimRight(name, "12")), addr: addrs[0], logs: st.logs}
+		addrs = addrs[1:]
 		b.env = env(b.addr)
 		return b
 	}

@@ -167,12 +167,25 @@ func RedisClient(t testing.TB, s *redisserver.Server) *redis.Client {
 // FreeAddr returns a loopback address with a port that was free a moment ago.
 func FreeAddr(t testing.TB) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	return FreeAddrs(t, 1)[0]
+}
+
+// FreeAddrs returns n loopback addresses with ports that were free a moment
+// ago, all different: each is held until all are found, as the kernel may
+// hand a port just closed to the next caller, and two processes told the
+// same address would race for it (the loser's clients reaching the winner).
+func FreeAddrs(t testing.TB, n int) []string {
+	t.Helper()
+	addrs := make([]string, 0, n)
+	for range n {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		addrs = append(addrs, "127.0.0.1:"+strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
 	}
-	defer ln.Close()
-	return "127.0.0.1:" + strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	return addrs
 }
 
 // Eventually polls cond every 20ms until it holds or timeout passes, and
