@@ -57,7 +57,11 @@ func ClaimEvents(group string, ttl time.Duration) ConsumerOption {
 	return func(c *Consumer) { c.group, c.claimTTL = group, ttl }
 }
 
-// Workers sets how many messages are handled at once (default 8).
+// Workers sets how many messages are handled at once (default 64). A
+// handler mostly waits for the stores, so many of them cost little, and
+// the more wait together, the more of their inserts share one command;
+// messages are spread over the workers by order, so with few of them an
+// order's message often waits behind another order's.
 func Workers(n int) ConsumerOption {
 	return func(c *Consumer) {
 		if n > 0 {
@@ -105,7 +109,7 @@ func NewConsumer(client redis.UniversalClient, handlers map[string]Handler, logg
 		client:        client,
 		handlers:      handlers,
 		logger:        logger,
-		workers:       8,
+		workers:       64,
 		pingInterval:  5 * time.Second,
 		handleTimeout: 30 * time.Second,
 		drainTimeout:  10 * time.Second,
