@@ -11,13 +11,13 @@ import (
 	"io"
 	"net"
 	"os/exec"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/go-kit/log"
 
+	"github.com/orderflow/orderflow/internal/freeport"
 	"github.com/orderflow/orderflow/internal/process"
 	"github.com/redis/go-redis/v9"
 )
@@ -59,9 +59,11 @@ func newServer(addr, password string, logs io.Writer) (*Server, error) {
 		return nil, fmt.Errorf("redis address %q: %w", addr, err)
 	}
 	if port == "0" {
-		if port, err = freePort(host); err != nil {
+		ports, err := freeport.Pick(host, 1)
+		if err != nil {
 			return nil, err
 		}
+		port = ports[0]
 	}
 	return &Server{Addr: net.JoinHostPort(host, port), Password: password, logs: logs}, nil
 }
@@ -140,15 +142,6 @@ func (s *Server) Kill() {
 	_ = s.cmd.Process.Kill()
 	<-s.done
 	s.cmd = nil
-}
-
-func freePort(host string) (string, error) {
-	ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port), nil
 }
 
 // logRedis logs each line redis-server writes as a logfmt line of its own:

@@ -13,7 +13,6 @@ import (
 	"context"
 	"net"
 	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -21,6 +20,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/orderflow/orderflow/internal/freeport"
 	"github.com/orderflow/orderflow/internal/redisserver"
 )
 
@@ -170,20 +170,19 @@ func FreeAddr(t testing.TB) string {
 	return FreeAddrs(t, 1)[0]
 }
 
-// FreeAddrs returns n loopback addresses with ports that were free a moment
-// ago, all different: each is held until all are found, as the kernel may
-// hand a port just closed to the next caller, and two processes told the
-// same address would race for it (the loser's clients reaching the winner).
+// FreeAddrs returns n different loopback addresses with ports that were
+// free a moment ago, out of the kernel's way (package freeport): two
+// processes told the same address would race for it, the loser's clients
+// reaching the winner.
 func FreeAddrs(t testing.TB, n int) []string {
 	t.Helper()
-	addrs := make([]string, 0, n)
-	for range n {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer ln.Close()
-		addrs = append(addrs, "127.0.0.1:"+strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
+	ports, err := freeport.Pick("127.0.0.1", n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addrs := make([]string, n)
+	for i, p := range ports {
+		addrs[i] = "127.0.0.1:" + p
 	}
 	return addrs
 }

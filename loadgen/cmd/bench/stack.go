@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/orderflow/orderflow/internal/freeport"
 	"github.com/orderflow/orderflow/loadgen"
 )
 
@@ -52,7 +53,7 @@ func startStack(bin, dir string) (*stack, error) {
 		return nil, err
 	}
 	s := &stack{bin: bin, dir: dir, logs: logs, debug: map[string]string{}}
-	ports, err := freePorts(9)
+	ports, err := freeport.Pick("127.0.0.1", 9)
 	if err != nil {
 		return nil, err
 	}
@@ -132,25 +133,6 @@ func (s *stack) stop() {
 	}
 	s.procs = nil
 	s.logs.Close()
-}
-
-func freePorts(n int) ([]string, error) {
-	var ports []string
-	var lns []net.Listener
-	defer func() {
-		for _, ln := range lns {
-			ln.Close()
-		}
-	}()
-	for range n {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		lns = append(lns, ln)
-		ports = append(ports, strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
-	}
-	return ports, nil
 }
 
 func waitDial(addrs ...string) error {
