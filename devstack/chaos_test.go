@@ -509,7 +509,7 @@ func (st *chaosStack) chargedTwiceWithNoneDead(t *testing.T, ctx context.Context
 			storeKills = b.killedAt()
 		}
 	}
-	cur, err := mongoClient(t, st.mongoURI).Database("payments").Collection("payment_attempts").Find(ctx, bson.D{})
+	cur, err := stored(t, st.mongoURI, "payments", "payment_attempts").Find(ctx, bson.D{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -552,7 +552,7 @@ func (st *chaosStack) chargedTwiceWithNoneDead(t *testing.T, ctx context.Context
 
 // outboxEntries counts the entries left in the outbox.
 func (st *chaosStack) outboxEntries(t *testing.T, ctx context.Context) int {
-	cur, err := mongoClient(t, st.mongoURI).Database("orders").Collection("outbox").Find(ctx, bson.D{})
+	cur, err := stored(t, st.mongoURI, "orders", "outbox").Find(ctx, bson.D{})
 	if err != nil {
 		t.Fatal(err)
 	}

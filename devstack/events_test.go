@@ -28,7 +28,7 @@ func (s *system) publish(channel string, v any) {
 // payment (charge) or refund: each attempt asks the provider once.
 func (s *system) attempts(orderID, work string) int64 {
 	s.t.Helper()
-	n, err := mongoClient(s.t, s.mongoURI).Database("payments").Collection("payment_attempts").
+	n, err := stored(s.t, s.mongoURI, "payments", "payment_attempts").
 		CountDocuments(context.Background(), bson.D{{Key: "_id", Value: bson.D{{Key: "$regex", Value: "^" + orderID + "/" + work + "/"}}}})
 	if err != nil {
 		s.t.Fatal(err)
@@ -45,7 +45,7 @@ func (s *system) messages(p *inProcess, channel, result string) float64 {
 // paymentRecords returns how many payment records the order has.
 func (s *system) paymentRecords(orderID string) int64 {
 	s.t.Helper()
-	n, err := mongoClient(s.t, s.mongoURI).Database("payments").Collection("payments").
+	n, err := stored(s.t, s.mongoURI, "payments", "payments").
 		CountDocuments(context.Background(), bson.D{{Key: "_id", Value: orderID}})
 	if err != nil {
 		s.t.Fatal(err)
@@ -102,7 +102,7 @@ func TestStaleAndDuplicatedPaymentEventsChangeNothing(t *testing.T) {
 		return s.messages(s.orders, event.ChannelPaymentProcessed, "handled") >= processed+2 &&
 			s.messages(s.orders, event.ChannelPaymentRefunded, "handled") >= refunded+1
 	})
-	n, err := mongoClient(t, s.mongoURI).Database("orders").Collection("order_changes").
+	n, err := stored(t, s.mongoURI, "orders", "order_changes").
 		CountDocuments(context.Background(), bson.D{{Key: "_id", Value: id + "/2"}})
 	if err != nil || n != 0 {
 		t.Errorf("want no second change of the order, have %d (%v)", n, err)

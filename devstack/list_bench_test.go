@@ -20,7 +20,10 @@ import (
 // embedded FerretDB: what GET /orders/{userId} costs the store.
 func BenchmarkListFiftyPaidOrders(b *testing.B) {
 	ctx := context.Background()
-	db := mongostore.New(mongoClient(b, ferretDB(b).URI).Database("orders"))
+	db, err := mongostore.New(ctx, mongoClient(b, ferretDB(b).URI), "orders")
+	if err != nil {
+		b.Fatal(err)
+	}
 	c := testenv.NewClock(orderstoretest.T0)
 	writer := orderstoretest.NewStore(b, db, c)
 	pay := func(o order.Order) (order.Order, *order.OutboxEntry, error) {

@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	"github.com/go-kit/log"
-	"go.mongodb.org/mongo-driver/v2/bson"
 
+	"github.com/orderflow/orderflow/internal/docstore"
 	"github.com/orderflow/orderflow/internal/docstore/mongostore"
 	"github.com/orderflow/orderflow/ordersvc/orderstore"
 	"github.com/orderflow/orderflow/paymentsvc/paymentstore"
@@ -45,17 +45,26 @@ func TestTheShardingScriptNamesEveryCollectionTheStoresCreate(t *testing.T) {
 	// The collections the stores create, on the embedded FerretDB.
 	client := mongoClient(t, ferretDB(t).URI)
 	ctx := context.Background()
-	if _, err := orderstore.NewStore(ctx, mongostore.New(client.Database("orders")), orderstore.Backoff{Min: 1, Max: 1}, log.NewNopLogger()); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := paymentstore.NewStore(ctx, mongostore.New(client.Database("payments"))); err != nil {
-		t.Fatal(err)
-	}
-	for _, db := range []string{"orders", "payments"} {
-		have, err := client.Database(db).ListCollectionNames(ctx, bson.D{})
+	created := map[string][]string{}
+	for name, newStore := range map[string]func(docstore.Database) error{
+		"orders": func(db docstore.Database) error {
+			_, err := orderstore.NewStore(ctx, db, orderstore.Backoff{Min: 1, Max: 1}, log.NewNopLogger())
+			return err
+		},
+		"payments": func(db docstore.Database) error { _, err := paymentstore.NewStore(ctx, db); return err },
+	} {
+		db, err := mongostore.New(ctx, client, name)
 		if err != nil {
 			t.Fatal(err)
 		}
+		rec := &creations{Database: db}
+		if err := newStore(rec); err != nil {
+			t.Fatal(err)
+		}
+		created[name] = rec.names
+	}
+	for _, db := range []string{"orders", "payments"} {
+		have := created[db]
 		want := append(slices.Clone(sharded[db]), unsharded[db]...)
 		slices.Sort(have)
 		slices.Sort(want)
@@ -63,4 +72,15 @@ func TestTheShardingScriptNamesEveryCollectionTheStoresCreate(t *testing.T) {
 			t.Errorf("%s: the stores create %v, the script names %v", db, have, want)
 		}
 	}
+}
+
+// creations records the collections created in its Database.
+type creations struct {
+	docstore.Database
+	names []string
+}
+
+func (c *creations) CreateCollection(ctx context.Context, name string, fields ...string) error {
+	c.names = append(c.names, name)
+	return c.Database.CreateCollection(ctx, name, fields...)
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -34,8 +36,12 @@ func TestOrderStoreOnFerretDB(t *testing.T) {
 // freshDatabases returns a maker of empty databases on one FerretDB.
 func freshDatabases(t *testing.T) func(*testing.T) docstore.Database {
 	client := mongoClient(t, ferretDB(t).URI)
-	return func(*testing.T) docstore.Database {
-		return mongostore.New(client.Database("t" + bson.NewObjectID().Hex()))
+	return func(t *testing.T) docstore.Database {
+		db, err := mongostore.New(context.Background(), client, "t"+bson.NewObjectID().Hex())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return db
 	}
 }
 
@@ -66,6 +72,17 @@ func mongoClient(t testing.TB, uri string) *mongo.Client {
 	return c
 }
 
+// stored returns the collection of the database as the services keep it
+// on the store at uri, to read its documents as they are stored.
+func stored(t testing.TB, uri, database, collection string) *mongo.Collection {
+	t.Helper()
+	db, err := mongostore.New(context.Background(), mongoClient(t, uri), database)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db.Mongo(collection)
+}
+
 // A write the store refuses for what it holds (here a field name MongoDB
 // does not allow) is ErrRejected, not an outage: retrying it would be
 // refused again, and a client must not be told to retry.
@@ -78,5 +95,43 @@ func TestAWriteTheStoreRefusesIsNotAnOutage(t *testing.T) {
 	}
 	if err := db.Collection("things").Insert(context.Background(), bson.D{{Key: "_id", Value: "small"}}); err != nil {
 		t.Errorf("the next write goes on: have %v", err)
+	}
+}
+
+// On FerretDB each collection is a database of its own, so that writes to
+// two collections do not wait for one SQLite file; a database name it
+// cannot take is refused with the names that made it.
+func TestOnFerretDBEachCollectionIsADatabaseOfItsOwn(t *testing.T) {
+	client := mongoClient(t, ferretDB(t).URI)
+	ctx := context.Background()
+	db, err := mongostore.New(ctx, client, "shop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []string{"carts", "orders"} {
+		if err := db.CreateCollection(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Collection(c).Insert(ctx, bson.D{{Key: "_id", Value: c + "/1"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	names, err := client.ListDatabaseNames(ctx, bson.D{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(names, "shop_carts") || !slices.Contains(names, "shop_orders") || slices.Contains(names, "shop") {
+		t.Errorf("want databases shop_carts and shop_orders and no shop, have %v", names)
+	}
+	if err := client.Database("shop_orders").Collection("orders").FindOne(ctx, bson.D{{Key: "_id", Value: "orders/1"}}).Err(); err != nil {
+		t.Errorf("the document is not in shop_orders.orders: %v", err)
+	}
+
+	long, err := mongostore.New(ctx, client, strings.Repeat("x", 60))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := long.CreateCollection(ctx, "orders"); err == nil || !strings.Contains(err.Error(), "at most 63 characters") {
+		t.Errorf("a database name of 67 characters: want it refused, have %v", err)
 	}
 }

@@ -118,7 +118,10 @@ func Run(ctx context.Context, cfg Config, logger log.Logger, tracing *telemetry.
 	}
 	defer rdb.Close()
 
-	db := mongostore.New(mongoClient.Database(cfg.Mongo.Database))
+	db, err := mongostore.New(ctx, mongoClient, cfg.Mongo.Database)
+	if err != nil {
+		return err
+	}
 	store, err := orderstore.NewStore(ctx, db, cfg.Backoff, log.With(logger, "component", "outbox"))
 	if err != nil {
 		return err

@@ -45,7 +45,11 @@ func Run(ctx context.Context, cfg Config, logger log.Logger, tracing *telemetry.
 	}
 	defer rdb.Close()
 
-	repo, err := paymentstore.NewStore(ctx, mongostore.New(mongoClient.Database(cfg.Mongo.Database)))
+	db, err := mongostore.New(ctx, mongoClient, cfg.Mongo.Database)
+	if err != nil {
+		return err
+	}
+	repo, err := paymentstore.NewStore(ctx, db)
 	if err != nil {
 		return err
 	}

@@ -27,7 +27,7 @@ type Config struct {
 // to db.
 func (c *Config) RegisterFlags(fs *flag.FlagSet, db string) {
 	fs.StringVar(&c.URI, "mongo.uri", "mongodb://127.0.0.1:27017", "MongoDB URI")
-	fs.StringVar(&c.Database, "mongo.database", db, "MongoDB database")
+	fs.StringVar(&c.Database, "mongo.database", db, "MongoDB database (on FerretDB, the prefix of one database per collection: <database>_<collection>)")
 	fs.StringVar(&c.Username, "mongo.username", "", "MongoDB user, authenticated against -mongo.database unless the URI names an authSource (empty: the URI's credentials, if any)")
 	fs.StringVar(&c.Password, "mongo.password", "", "password of -mongo.username")
 }
