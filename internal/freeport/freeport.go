@@ -3,10 +3,11 @@
 // stack. A port found free by listening on port 0 and closing may be taken
 // again before its server binds it, since the kernel hands the same range
 // to every outgoing connection and every listener on port 0. So the ports
-// are picked at random below that range, where neither goes.
+// are picked at random outside that range, where neither goes.
 package freeport
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -20,17 +21,27 @@ import (
 const lowest = 10_000
 
 // Pick returns n different ports of host that were free a moment ago, each
-// held until all are found.
+// held until all are found. When the kernel's range leaves no room, the
+// ports are the kernel's own choice.
 func Pick(host string, n int) ([]string, error) {
-	top := ephemeralStart() - 1
+	if n < 0 {
+		return nil, errors.New("freeport: a negative count of ports")
+	}
+	first, last := ephemeral()
+	below := max(0, first-lowest)              // ports from lowest to the range
+	above := max(0, 65535-max(last, lowest-1)) // ports after it
 	ports := make([]string, 0, n)
 	for tries := 0; len(ports) < n; tries++ {
 		if tries == 100*n {
-			return nil, fmt.Errorf("no free port on %s from %d to %d", host, lowest, top)
+			return nil, fmt.Errorf("no free port on %s outside the kernel's ephemeral range", host)
 		}
-		port := "0" // the kernel's choice, when no range is left below its own
-		if top > lowest {
-			port = strconv.Itoa(lowest + rand.IntN(top-lowest+1))
+		port := "0"
+		if below+above > 0 {
+			i := rand.IntN(below + above)
+			if i >= below { // after the range
+				i += max(last+1, lowest) - lowest - below
+			}
+			port = strconv.Itoa(lowest + i)
 		}
 		ln, err := net.Listen("tcp", net.JoinHostPort(host, port))
 		if err != nil {
@@ -43,15 +54,22 @@ func Pick(host string, n int) ([]string, error) {
 	return ports, nil
 }
 
-// ephemeralStart is the first port of the kernel's ephemeral range.
-func ephemeralStart() int {
+// ephemeral returns the kernel's ephemeral range, Linux's default when it
+// cannot be read.
+func ephemeral() (first, last int) {
+	first, last = 32768, 60999
 	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
 	if err != nil {
-		return 32768 // Linux's default; elsewhere, IANA's range starts at 49152
+		return first, last
 	}
-	first, err := strconv.Atoi(strings.Fields(string(b) + " x")[0])
-	if err != nil {
-		return 32768
+	f := strings.Fields(string(b))
+	if len(f) != 2 {
+		return first, last
 	}
-	return first
+	a, errA := strconv.Atoi(f[0])
+	z, errZ := strconv.Atoi(f[1])
+	if errA != nil || errZ != nil || a > z {
+		return first, last
+	}
+	return a, z
 }

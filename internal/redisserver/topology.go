@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/orderflow/orderflow/internal/freeport"
 )
 
 // SentinelOptions are how a Sentinel watches its master.
@@ -66,7 +68,15 @@ func StartCluster(host string, masters, replicas int, dir string, logs io.Writer
 			stop()
 			return nil, err
 		}
-		s.args = []string{"--cluster-enabled", "yes", "--cluster-node-timeout", "1000",
+		// The cluster bus listens on a port of its own, by default the
+		// node's plus 10000: picked as the node's is, so that nothing else
+		// takes it first.
+		bus, err := freeport.Pick(host, 1)
+		if err != nil {
+			stop()
+			return nil, err
+		}
+		s.args = []string{"--cluster-enabled", "yes", "--cluster-port", bus[0], "--cluster-node-timeout", "1000",
 			"--cluster-config-file", filepath.Join(dir, "nodes-"+strings.ReplaceAll(s.Addr, ":", "-")+".conf"),
 			// A replica syncs at once, and takes over however long its
 			// master was away.
