@@ -40,11 +40,10 @@ func StartFerretDB(addr, dir string, logLevel slog.Level) (*FerretDB, error) {
 		// commits, as with a standalone MongoDB's journal interval. FULL
 		// would sync the disk on every insert.
 		//
-		// temp_store=memory: an insert of several documents keeps its
-		// statement journal (what undoes it if one _id is taken) in
-		// small blocks of memory, rather than in one buffer of 64 KiB that
-		// SQLite's allocator maps and unmaps for every command: a third
-		// less CPU for an insert of three (BenchmarkInsertCommand).
+		// temp_store=memory: the statement journal of an insert of
+		// several documents lives in small blocks of memory, not in a
+		// 64 KiB buffer mapped and unmapped for every command
+		// (BenchmarkInsertCommand).
 		SQLiteURL: "file:" + dir + "/?_pragma=synchronous(normal)&_pragma=temp_store(memory)",
 		Logger:    logger,
 	})

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/go-kit/log"
+	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/orderflow/orderflow/internal/docstore"
 	"github.com/orderflow/orderflow/internal/docstore/mongostore"
@@ -42,10 +43,10 @@ func TestTheShardingScriptNamesEveryCollectionTheStoresCreate(t *testing.T) {
 		t.Error("the script does not shard on a hashed _id")
 	}
 
-	// The collections the stores create, on the embedded FerretDB.
+	// The collections the stores create, on the embedded FerretDB: there,
+	// collection C of database D is database D_C (package mongostore).
 	client := mongoClient(t, ferretDB(t).URI)
 	ctx := context.Background()
-	created := map[string][]string{}
 	for name, newStore := range map[string]func(docstore.Database) error{
 		"orders": func(db docstore.Database) error {
 			_, err := orderstore.NewStore(ctx, db, orderstore.Backoff{Min: 1, Max: 1}, log.NewNopLogger())
@@ -57,11 +58,25 @@ func TestTheShardingScriptNamesEveryCollectionTheStoresCreate(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rec := &creations{Database: db}
-		if err := newStore(rec); err != nil {
+		if err := newStore(db); err != nil {
 			t.Fatal(err)
 		}
-		created[name] = rec.names
+	}
+	databases, err := client.ListDatabaseNames(ctx, bson.D{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	created := map[string][]string{}
+	for _, d := range databases {
+		database, collection, _ := strings.Cut(d, "_")
+		names, err := client.Database(d).ListCollectionNames(ctx, bson.D{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(names, []string{collection}) {
+			t.Errorf("database %s holds %v, not only %s", d, names, collection)
+		}
+		created[database] = append(created[database], collection)
 	}
 	for _, db := range []string{"orders", "payments"} {
 		have := created[db]
@@ -72,15 +87,4 @@ func TestTheShardingScriptNamesEveryCollectionTheStoresCreate(t *testing.T) {
 			t.Errorf("%s: the stores create %v, the script names %v", db, have, want)
 		}
 	}
-}
-
-// creations records the collections created in its Database.
-type creations struct {
-	docstore.Database
-	names []string
-}
-
-func (c *creations) CreateCollection(ctx context.Context, name string, fields ...string) error {
-	c.names = append(c.names, name)
-	return c.Database.CreateCollection(ctx, name, fields...)
 }

@@ -100,7 +100,8 @@ func TestAWriteTheStoreRefusesIsNotAnOutage(t *testing.T) {
 
 // On FerretDB each collection is a database of its own, so that writes to
 // two collections do not wait for one SQLite file; a database name it
-// cannot take is refused with the names that made it.
+// cannot take is refused with the names that made it, and so is a store
+// of the earlier layout.
 func TestOnFerretDBEachCollectionIsADatabaseOfItsOwn(t *testing.T) {
 	client := mongoClient(t, ferretDB(t).URI)
 	ctx := context.Background()
@@ -131,7 +132,16 @@ func TestOnFerretDBEachCollectionIsADatabaseOfItsOwn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := long.CreateCollection(ctx, "orders"); err == nil || !strings.Contains(err.Error(), "at most 63 characters") {
+	if err := long.CreateCollection(ctx, "orders"); err == nil || !strings.Contains(err.Error(), "1 to 63 letters") {
 		t.Errorf("a database name of 67 characters: want it refused, have %v", err)
+	}
+
+	// A database that holds collections itself was written by a version
+	// that kept them there: starting on it would hide its orders.
+	if err := client.Database("legacy").CreateCollection(ctx, "orders"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mongostore.New(ctx, client, "legacy"); err == nil || !strings.Contains(err.Error(), "start on a fresh store") {
+		t.Errorf("a database of the earlier layout: want it refused, have %v", err)
 	}
 }

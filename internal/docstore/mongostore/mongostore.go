@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"sync"
 	"time"
 
@@ -18,7 +19,8 @@ import (
 	"github.com/orderflow/orderflow/internal/groupcommit"
 )
 
-// Database is a docstore.Database on a MongoDB database.
+// Database is a docstore.Database on a MongoDB database, or on FerretDB
+// on a database for each collection (see New).
 type Database struct {
 	client *mongo.Client
 	name   string
@@ -30,14 +32,14 @@ type Database struct {
 
 // New returns the docstore.Database named name on client.
 //
-// On FerretDB each collection is kept in a database of its own, named
-// <name>_<collection>. Its SQLite backend keeps a database in one file,
-// which takes one write at a time: the flow writes several collections at
-// once, and in one file their writes wait for each other (SQLite's lock
-// is retried after 1, 2, 5 ms...) and cost the store more CPU. Apart, an
-// order costs the embedded store a third less CPU and the system settles
-// a third more orders a second (make bench). On MongoDB, which locks
+// On FerretDB, which names its version in buildInfo, each collection is
+// kept in a database of its own, <name>_<collection>: its SQLite backend
+// keeps a database in one file that takes one write at a time, and the
+// flow writes several collections at once. On MongoDB, which locks
 // documents, not files, the collections are those of the one database.
+// A FerretDB database name that holds collections itself was written by a
+// version that kept them there: New refuses it rather than start on an
+// empty store beside it.
 func New(ctx context.Context, client *mongo.Client, name string) (*Database, error) {
 	var info struct {
 		FerretDB string `bson:"ferretdbVersion"`
@@ -45,7 +47,18 @@ func New(ctx context.Context, client *mongo.Client, name string) (*Database, err
 	if err := client.Database("admin").RunCommand(ctx, bson.D{{Key: "buildInfo", Value: 1}}).Decode(&info); err != nil {
 		return nil, fmt.Errorf("buildInfo: %w", storeErr(err))
 	}
-	return &Database{client: client, name: name, apart: info.FerretDB != "", inserts: map[string]*groupcommit.Queue[any]{}}, nil
+	d := &Database{client: client, name: name, apart: info.FerretDB != "", inserts: map[string]*groupcommit.Queue[any]{}}
+	if !d.apart {
+		return d, nil
+	}
+	old, err := client.Database(name).ListCollectionNames(ctx, bson.D{})
+	if err != nil {
+		return nil, fmt.Errorf("list the collections of %s: %w", name, storeErr(err))
+	}
+	if len(old) > 0 {
+		return nil, fmt.Errorf("FerretDB database %s holds %v, as an earlier version kept them: this one keeps each collection in a database of its own (%s_<collection>); start on a fresh store", name, old, name)
+	}
+	return d, nil
 }
 
 // Mongo returns the driver's handle on the collection name, wherever it
@@ -75,8 +88,8 @@ func (d *Database) Collection(name string) docstore.Collection {
 // them; MongoDB uses them.
 func (d *Database) CreateCollection(ctx context.Context, name string, fields ...string) error {
 	c := d.Mongo(name)
-	if db := c.Database().Name(); d.apart && len(db) > maxFerretDBName {
-		return fmt.Errorf("database %s: FerretDB takes names of at most %d characters (database %q, collection %q)", db, maxFerretDBName, d.name, name)
+	if db := c.Database().Name(); d.apart && !ferretDBName.MatchString(db) {
+		return fmt.Errorf("database %s: FerretDB takes names of 1 to 63 letters, digits, _ and - (database %q, collection %q)", db, d.name, name)
 	}
 	var cmdErr mongo.CommandError
 	if err := c.Database().CreateCollection(ctx, name); err != nil && !(errors.As(err, &cmdErr) && cmdErr.Code == 48) { // NamespaceExists
@@ -139,8 +152,8 @@ func (c collection) Due(ctx context.Context, field string, t time.Time, limit in
 	return storeErr(cur.All(ctx, results))
 }
 
-// maxFerretDBName is the longest name of a database FerretDB takes.
-const maxFerretDBName = 63
+// ferretDBName is what FerretDB takes as the name of a database.
+var ferretDBName = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,63}$`)
 
 // maxInserts bounds the documents of one insert command.
 const maxInserts = 64
