@@ -20,6 +20,7 @@ type Config struct {
 	Redis           pubsub.Config
 	ClaimTTL        time.Duration
 	ChargeLease     time.Duration
+	ChargeLeased    bool
 	DebugAddr       string
 	ShutdownTimeout time.Duration
 }
@@ -31,6 +32,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	c.Redis.RegisterFlags(fs)
 	fs.DurationVar(&c.ClaimTTL, "claim.ttl", 10*time.Minute, "how long an event stays claimed by the replica that handles it")
 	fs.DurationVar(&c.ChargeLease, "charge.lease", 30*time.Second, "how long a replica may take over a charge or refund before another may take it over")
+	fs.BoolVar(&c.ChargeLeased, "charge.leased", false, "ask the demo rule as a payment provider is asked: each replica claims a numbered attempt, held for -charge.lease, before each charge or refund (the rule calls nobody and needs none; this proves the protocol a provider needs)")
 	httpserver.RegisterDebugFlag(fs, &c.DebugAddr)
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown.timeout", 10*time.Second, "how long in-flight requests may take to finish at shutdown")
 }

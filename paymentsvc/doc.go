@@ -13,8 +13,8 @@
 //	  |
 //	  v
 //	payment service            behind its instrumenting and logging middlewares:
-//	  |   |                    claims the order's attempt, then
-//	  |   +--> Charger         asks the provider (payment.DemoCharger)
+//	  |   |                    asks the Charger (payment.DemoCharger, at once;
+//	  |   |                    a provider under the attempt it claims), then
 //	  |   +--> paymentstore    records the payment or refund (MongoDB, database "payments")
 //	  v
 //	paymentevents publisher    reports it to ordersvc

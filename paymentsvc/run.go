@@ -54,7 +54,11 @@ func Run(ctx context.Context, cfg Config, logger log.Logger, tracing *telemetry.
 		return err
 	}
 	events := paymentevents.NewPublisher(pubsub.NewPublisher(rdb, pubsub.PublishTraced(tracing)))
-	svc := payment.NewService(repo, payment.DemoCharger{}, events, cfg.ChargeLease, process.ReplicaName(), log.With(logger, "component", "payments"))
+	var charger payment.Charger = payment.DemoCharger{}
+	if cfg.ChargeLeased {
+		charger = payment.Leased(charger)
+	}
+	svc := payment.NewService(repo, charger, events, cfg.ChargeLease, process.ReplicaName(), log.With(logger, "component", "payments"))
 	decorate := instrument.Middlewares(log.With(logger, "component", "api"),
 		m.Counter("api_requests_total", "Calls of the payment service, by method and failure.", "method", "error"),
 		m.Histogram("api_request_duration_seconds", "Duration of calls of the payment service.", "method", "error"))

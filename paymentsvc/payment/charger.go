@@ -14,8 +14,31 @@ type Charger interface {
 	Refund(ctx context.Context, p Payment) error
 }
 
+// Local is a Charger that decides in the process and calls nobody, as
+// DemoCharger does: asking it twice about an order moves no money, so no
+// lease has to keep two replicas from asking it at once. The Service asks a
+// Local charger without claiming an attempt first, and the order's payment,
+// recorded once, settles which answer counts.
+type Local interface {
+	Charger
+	// Local reports whether the Charger calls nobody.
+	Local() bool
+}
+
+// Leased returns c as a Charger the Service claims an attempt for before
+// every call, as it does for a payment provider, even when c is Local.
+func Leased(c Charger) Charger { return leased{c} }
+
+type leased struct{ Charger } // only Charger's methods: never Local
+
+// local reports whether c calls nobody.
+func local(c Charger) bool {
+	l, ok := c.(Local)
+	return ok && l.Local()
+}
+
 // DemoCharger is the original system's rule: product "1" is paid, every
-// other product is declined.
+// other product is declined. It is Local.
 type DemoCharger struct{}
 
 // Charge implements Charger.
@@ -28,3 +51,6 @@ func (DemoCharger) Charge(_ context.Context, r ChargeRequest) (bool, string, err
 
 // Refund implements Charger.
 func (DemoCharger) Refund(context.Context, Payment) error { return nil }
+
+// Local implements Local: the rule calls nobody.
+func (DemoCharger) Local() bool { return true }

@@ -15,9 +15,11 @@ import (
 )
 
 // countingCharger is the demo rule, counting its calls and keeping the
-// deadline each call was given.
+// deadline each call was given. It stands for a payment provider unless
+// local is set.
 type countingCharger struct {
 	payment.DemoCharger
+	local     bool
 	mu        sync.Mutex
 	charges   int
 	refunds   int
@@ -36,6 +38,8 @@ func (c *countingCharger) Charge(ctx context.Context, r payment.ChargeRequest) (
 	}
 	return c.DemoCharger.Charge(ctx, r)
 }
+
+func (c *countingCharger) Local() bool { return c.local }
 
 func (c *countingCharger) Refund(context.Context, payment.Payment) error {
 	c.mu.Lock()

@@ -44,7 +44,9 @@ func WithClock(clock Clock) Option {
 //
 // Work on one order is serialised inside the process; across replicas, the
 // numbered attempts keep a second replica from calling the provider while
-// the first one may. The Service keeps the times it reads in UTC, to the
+// the first one may. A Local charger calls no provider: it is asked without
+// an attempt, and the order's payment, recorded once, says which answer
+// counts. The Service keeps the times it reads in UTC, to the
 // millisecond, as its store does.
 func NewService(repo Repository, charger Charger, events Events, lease time.Duration, replica string, logger log.Logger, opts ...Option) Service {
 	s := &service{repo: repo, charger: charger, events: events, lease: lease, replica: replica, logger: logger, clock: time.Now}
@@ -81,12 +83,12 @@ func (s *service) Charge(ctx context.Context, r ChargeRequest) (Payment, error) 
 		}
 		return p, err == nil, err
 	}
-	a, p, err := s.claim(ctx, logger, r.OrderID, ChargeWork, recorded)
+	t, p, err := s.begin(ctx, logger, r.OrderID, ChargeWork, recorded)
 	if err != nil {
 		return Payment{}, err
 	}
-	if a.N > 0 {
-		callCtx, cancel := s.withinLease(ctx, a)
+	if t != nil {
+		callCtx, cancel := t.call(ctx)
 		paid, reason, err := s.charger.Charge(callCtx, r)
 		cancel()
 		if err != nil {
@@ -100,8 +102,8 @@ func (s *service) Charge(ctx context.Context, r ChargeRequest) (Payment, error) 
 		if paid {
 			p.Status, p.Reason = Paid, ""
 		}
-		err = s.keep(ctx, logger, a, func(ctx context.Context) error { return s.repo.Record(ctx, p) })
-		if errors.Is(err, ErrDuplicate) { // an attempt that took over from this one recorded first
+		err = t.record(ctx, func(ctx context.Context) error { return s.repo.Record(ctx, p) })
+		if errors.Is(err, ErrDuplicate) { // another turn, or an earlier request, recorded first
 			p, _, err = recorded(ctx)
 		}
 		if err != nil {
@@ -129,29 +131,27 @@ func (s *service) Refund(ctx context.Context, r RefundRequest) (Payment, error) 
 		p, err := s.repo.Payment(ctx, r.OrderID)
 		return p, err == nil && p.Status == Refunded, err
 	}
-	a := Attempt{}
 	if p.Status != Refunded {
-		var done Payment
-		if a, done, err = s.claim(ctx, logger, r.OrderID, RefundWork, refunded); err != nil {
+		t, done, err := s.begin(ctx, logger, r.OrderID, RefundWork, refunded)
+		switch {
+		case err != nil:
 			return Payment{}, err
-		}
-		if a.N == 0 { // refunded meanwhile
+		case t == nil: // refunded meanwhile
 			p = done
+		default:
+			callCtx, cancel := t.call(ctx)
+			err := s.charger.Refund(callCtx, p)
+			cancel()
+			if err != nil {
+				return Payment{}, fmt.Errorf("refund: %w", err)
+			}
+			at := s.now()
+			err = t.record(ctx, func(ctx context.Context) error { return s.repo.RecordRefund(ctx, r.OrderID, r.CorrelationID, at) })
+			if err != nil && !errors.Is(err, ErrDuplicate) {
+				return Payment{}, err
+			}
+			p.Status, p.RefundedAt = Refunded, at
 		}
-	}
-	if a.N > 0 {
-		callCtx, cancel := s.withinLease(ctx, a)
-		err := s.charger.Refund(callCtx, p)
-		cancel()
-		if err != nil {
-			return Payment{}, fmt.Errorf("refund: %w", err)
-		}
-		at := s.now()
-		err = s.keep(ctx, logger, a, func(ctx context.Context) error { return s.repo.RecordRefund(ctx, r.OrderID, r.CorrelationID, at) })
-		if err != nil && !errors.Is(err, ErrDuplicate) {
-			return Payment{}, err
-		}
-		p.Status, p.RefundedAt = Refunded, at
 	}
 	// The refund is the cancel's doing: its event carries the cancel's
 	// request id, not the create's.
@@ -162,6 +162,63 @@ func (s *service) Refund(ctx context.Context, r RefundRequest) (Payment, error) 
 		return p, fmt.Errorf("tell the refund: %w", err)
 	}
 	return p, nil
+}
+
+// A turn is this replica's turn to call the charger about an order's work
+// and record its answer.
+type turn struct {
+	s      *service
+	logger log.Logger
+	a      Attempt // the attempt claimed for it; zero for a Local charger
+}
+
+// begin takes this replica's turn at work on the order. A Local charger's
+// turn is always free: it is asked at once, and its answer is recorded
+// once. Anyone else's is the next attempt, claimed for this replica; when
+// done says the work is done already, begin returns no turn and what done
+// read, and ErrBusy while another replica's attempt holds a live lease.
+func (s *service) begin(ctx context.Context, logger log.Logger, orderID string, work Work, done func(context.Context) (Payment, bool, error)) (*turn, Payment, error) {
+	if local(s.charger) {
+		return &turn{s: s, logger: logger}, Payment{}, nil
+	}
+	a, p, err := s.claim(ctx, logger, orderID, work, done)
+	if err != nil || a.N == 0 {
+		return nil, p, err
+	}
+	return &turn{s: s, logger: logger, a: a}, Payment{}, nil
+}
+
+// call bounds a call to the charger by the attempt's lease, less a margin
+// for the clocks of replicas that disagree a little: a call that outlives the
+// lease could overlap another replica's.
+func (t *turn) call(ctx context.Context) (context.Context, context.CancelFunc) {
+	if t.a.N == 0 {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, t.a.LeaseUntil.Add(-t.s.lease/5).Sub(t.s.now()))
+}
+
+// record calls write, the record of the charger's answer. Under a lease, it
+// calls it again until it succeeds, fails for good, or the lease runs out
+// by the clock: an answer of the provider is worth waiting for the store,
+// since once the lease has run out another replica may ask the provider
+// again. Tries are retryPause apart. A Local charger's answer is not worth
+// the wait: it is asked again when the order is announced again.
+func (t *turn) record(ctx context.Context, write func(context.Context) error) error {
+	for {
+		err := write(ctx)
+		if t.a.N == 0 || err == nil || !errors.Is(err, ErrUnavailable) || !t.s.now().Before(t.a.LeaseUntil) {
+			return err
+		}
+		t.logger.Log("msg", "the store is unavailable; recording again", "work", t.a.Work, "attempt", t.a.N, "err", err)
+		pause := time.NewTimer(retryPause)
+		select {
+		case <-ctx.Done():
+			pause.Stop()
+			return err
+		case <-pause.C:
+		}
+	}
 }
 
 // claim claims the next attempt at work on the order for this replica. It
@@ -203,32 +260,4 @@ func (s *service) claim(ctx context.Context, logger log.Logger, orderID string, 
 			}
 		}
 	}
-}
-
-// keep calls write until it succeeds, fails for good, or the attempt's
-// lease runs out by the clock: an answer of the provider is worth waiting
-// for the store, since once the lease has run out another replica may ask
-// the provider again. Tries are retryPause apart.
-func (s *service) keep(ctx context.Context, logger log.Logger, a Attempt, write func(context.Context) error) error {
-	for {
-		err := write(ctx)
-		if err == nil || !errors.Is(err, ErrUnavailable) || !s.now().Before(a.LeaseUntil) {
-			return err
-		}
-		logger.Log("msg", "the store is unavailable; recording again", "work", a.Work, "attempt", a.N, "err", err)
-		pause := time.NewTimer(retryPause)
-		select {
-		case <-ctx.Done():
-			pause.Stop()
-			return err
-		case <-pause.C:
-		}
-	}
-}
-
-// withinLease bounds a call to the charger by the lease of a, less a margin
-// for the clocks of replicas that disagree a little: a call that outlives the
-// lease could overlap another replica's.
-func (s *service) withinLease(ctx context.Context, a Attempt) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(ctx, a.LeaseUntil.Add(-s.lease/5).Sub(s.now()))
 }

@@ -281,3 +281,89 @@ func TestARefundIsMadeOnceAcrossRepeatedRequests(t *testing.T) {
 		t.Errorf("want 1 refund, have %d", refunds)
 	}
 }
+
+func TestALocalChargerIsAskedWithoutClaimingAnAttempt(t *testing.T) {
+	ctx := context.Background()
+	repo := newMemoryRepo(t)
+	events := &outbox{}
+	svc := newService(repo, payment.DemoCharger{}, events, "r1")
+	r := request("1")
+	if _, err := svc.Charge(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Refund(ctx, payment.RefundRequest{OrderID: r.OrderID}); err != nil {
+		t.Fatal(err)
+	}
+	have, err := repo.Payment(ctx, r.OrderID)
+	if err != nil || have.Status != payment.Refunded {
+		t.Errorf("want the payment Refunded, have %+v (%v)", have, err)
+	}
+	for _, work := range []payment.Work{payment.ChargeWork, payment.RefundWork} {
+		if a, err := repo.Attempt(ctx, r.OrderID, work, 1); !errors.Is(err, payment.ErrNotFound) {
+			t.Errorf("%s: want no attempt claimed, have %+v (%v)", work, a, err)
+		}
+	}
+	if len(events.processed) != 1 || len(events.refunded) != 1 {
+		t.Errorf("want the outcome and the refund published once each, have %+v and %+v", events.processed, events.refunded)
+	}
+}
+
+func TestALeasedLocalChargerIsAskedUnderAnAttempt(t *testing.T) {
+	ctx := context.Background()
+	repo := newMemoryRepo(t)
+	svc := newService(repo, payment.Leased(payment.DemoCharger{}), &outbox{}, "r1")
+	r := request("1")
+	if _, err := svc.Charge(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	if a, err := repo.Attempt(ctx, r.OrderID, payment.ChargeWork, 1); err != nil || a.Replica != "r1" {
+		t.Errorf("want attempt 1 claimed by r1, have %+v (%v)", a, err)
+	}
+}
+
+func TestReplicasAskingALocalChargerAtOnceTellOneOutcome(t *testing.T) {
+	ctx := context.Background()
+	repo := newMemoryRepo(t)
+	hold := make(chan struct{})
+	chargers := []*countingCharger{{local: true, hold: hold}, {local: true, hold: hold}}
+	events := []*outbox{{}, {}}
+	r := request("1")
+	done := make(chan error)
+	for i, c := range chargers {
+		svc := newService(repo, c, events[i], fmt.Sprintf("r%d", i+1))
+		go func() { _, err := svc.Charge(ctx, r); done <- err }()
+	}
+	testenv.Eventually(t, 5*time.Second, "the replicas never both asked the charger", func() bool {
+		first, _ := chargers[0].counts()
+		second, _ := chargers[1].counts()
+		return first+second == 2
+	})
+	close(hold)
+	for range chargers {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	recorded, err := repo.Payment(ctx, r.OrderID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, e := range events {
+		if len(e.processed) != 1 || e.processed[0].ID != recorded.ID {
+			t.Errorf("replica %d: want the recorded payment %s told once, have %+v", i+1, recorded.ID, e.processed)
+		}
+	}
+}
+
+func TestALocalChargersAnswerIsNotRecordedAgainWhenTheStoreIsAway(t *testing.T) {
+	clock := testenv.NewClock(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
+	repo := &unavailableStore{Store: newMemoryRepo(t), clock: clock, step: time.Millisecond, limit: 5}
+	events := &outbox{}
+	_, err := newService(repo, payment.DemoCharger{}, events, "r1", payment.WithClock(clock.Now)).Charge(context.Background(), request("1"))
+	if !errors.Is(err, payment.ErrUnavailable) || repo.writes != 1 {
+		t.Errorf("want ErrUnavailable after 1 write, left to the outbox's next announcement; have %v after %d", err, repo.writes)
+	}
+	if len(events.processed) != 0 {
+		t.Errorf("an outcome never recorded was told: %+v", events.processed)
+	}
+}

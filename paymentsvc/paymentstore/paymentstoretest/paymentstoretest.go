@@ -251,13 +251,47 @@ func Run(t *testing.T, newDB func(t *testing.T) docstore.Database) {
 			t.Errorf("want 10 charges for 10 orders, have %d", charges)
 		}
 	})
+
+	t.Run("two replicas asking the demo rule at once record one payment per order, and tell it", func(t *testing.T) {
+		s, _ := newStore(t)
+		events := []*told{{}, {}}
+		replicas := []payment.Service{newService(s, payment.DemoCharger{}, events[0], "r1"), newService(s, payment.DemoCharger{}, events[1], "r2")}
+		var orders []string
+		for range 10 {
+			r := request("1")
+			orders = append(orders, r.OrderID)
+			var wg sync.WaitGroup
+			for _, svc := range replicas {
+				wg.Go(func() {
+					if _, err := svc.Charge(ctx, r); err != nil {
+						t.Error(err)
+					}
+				})
+			}
+			wg.Wait()
+		}
+		for i, id := range orders {
+			recorded, err := s.Payment(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for r, e := range events {
+				if have := e.processed[i]; have.ID != recorded.ID || have.Status != payment.Paid {
+					t.Errorf("order %s, replica %d: want the recorded payment %s told, have %+v", id, r+1, recorded.ID, have)
+				}
+			}
+		}
+	})
 }
 
-// countingCharger is the demo rule, counting its charges.
+// countingCharger is the demo rule as a payment provider would be asked,
+// under a lease, counting its charges.
 type countingCharger struct {
 	payment.DemoCharger
 	charges atomic.Int32
 }
+
+func (c *countingCharger) Local() bool { return false }
 
 func (c *countingCharger) Charge(ctx context.Context, r payment.ChargeRequest) (bool, string, error) {
 	c.charges.Add(1)
