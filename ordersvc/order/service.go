@@ -123,11 +123,12 @@ func (s *Orders) CreateOrder(ctx context.Context, n NewOrder) (Order, bool, erro
 	}
 	o := s.newOrder(ctx, n)
 	if n.IdempotencyKey == "" {
-		return o, false, s.create(ctx, o)
+		created, err := s.create(ctx, o)
+		return created, false, err
 	}
 	defer s.keys.Lock(n.UserID + "/" + n.IdempotencyKey)()
 	claim, err := s.repo.ClaimKey(ctx, KeyClaim{
-		UserID: n.UserID, Key: n.IdempotencyKey, OrderID: o.ID, RequestHash: o.RequestHash, CreatedAt: o.CreatedAt,
+		UserID: n.UserID, Key: n.IdempotencyKey, OrderID: o.ID, RequestHash: o.RequestHash, CreatedAt: s.clock(),
 	})
 	switch {
 	case err != nil:
@@ -135,9 +136,9 @@ func (s *Orders) CreateOrder(ctx context.Context, n NewOrder) (Order, bool, erro
 	case claim.RequestHash != o.RequestHash:
 		return Order{}, false, ErrIdempotencyKeyReused
 	case claim.OrderID == o.ID: // the key is this request's
-		err := s.create(ctx, o)
+		created, err := s.create(ctx, o)
 		if !errors.Is(err, ErrDuplicate) {
-			return o, false, err
+			return created, false, err
 		}
 		// A retry in another replica finished it first.
 	default: // an earlier request with the key named the order
@@ -151,8 +152,8 @@ func (s *Orders) CreateOrder(ctx context.Context, n NewOrder) (Order, bool, erro
 		// in another replica: store it under the id it claimed. Whichever
 		// of the two stores it second finds it there.
 		o.ID = claim.OrderID
-		if err := s.create(ctx, o); !errors.Is(err, ErrDuplicate) {
-			return o, false, err
+		if created, err := s.create(ctx, o); !errors.Is(err, ErrDuplicate) {
+			return created, false, err
 		}
 	}
 	switch first, err := s.repo.Get(ctx, claim.OrderID); {
@@ -165,9 +166,9 @@ func (s *Orders) CreateOrder(ctx context.Context, n NewOrder) (Order, bool, erro
 	}
 }
 
-// newOrder returns the order n asks for, Processing and Pending.
+// newOrder returns the order n asks for, Processing and Pending; create
+// stamps its times.
 func (s *Orders) newOrder(ctx context.Context, n NewOrder) Order {
-	now := s.clock()
 	return Order{
 		ID:             objectid.New(),
 		UserID:         n.UserID,
@@ -176,8 +177,6 @@ func (s *Orders) newOrder(ctx context.Context, n NewOrder) Order {
 		Amount:         n.Amount,
 		Status:         Processing,
 		PaymentStatus:  Pending,
-		CreatedAt:      now,
-		UpdatedAt:      now,
 		CorrelationID:  correlation.FromContext(ctx),
 		IdempotencyKey: n.IdempotencyKey,
 		RequestHash:    RequestHash(n),
@@ -185,14 +184,18 @@ func (s *Orders) newOrder(ctx context.Context, n NewOrder) Order {
 }
 
 // create stores the order with its outbox entry, then asks for its
-// payment. Once the order is stored, the outbox guarantees the event, so the
+// payment, and returns the order as stored. The order is created when its
+// first document is written: its Idempotency-Key, if any, was claimed
+// before. Once the order is stored, the outbox guarantees the event, so the
 // client's answer does not depend on Redis.
-func (s *Orders) create(ctx context.Context, o Order) error {
+func (s *Orders) create(ctx context.Context, o Order) (Order, error) {
+	o.CreatedAt = s.clock()
+	o.UpdatedAt = o.CreatedAt
 	if err := s.repo.Create(ctx, o, OutboxEntry{OrderID: o.ID, Awaits: Pending, Since: o.CreatedAt}); err != nil {
-		return err
+		return o, err
 	}
 	s.announce(ctx, o, 0)
-	return nil
+	return o, nil
 }
 
 // GetOrder implements Service.

@@ -255,6 +255,45 @@ func TestIdempotencyKey(t *testing.T) {
 	}
 }
 
+// slowClaim is a repository whose key claims take a second by the clock.
+type slowClaim struct {
+	order.Repository
+	c      *testenv.Clock
+	claims []order.KeyClaim
+}
+
+func (r *slowClaim) ClaimKey(ctx context.Context, k order.KeyClaim) (order.KeyClaim, error) {
+	r.claims = append(r.claims, k)
+	r.c.Advance(time.Second)
+	return r.Repository.ClaimKey(ctx, k)
+}
+
+// An order is created when its first document is written: the claim of its
+// Idempotency-Key comes before, at its own time.
+func TestAnOrderIsCreatedAfterItsKeyIsClaimed(t *testing.T) {
+	ctx := context.Background()
+	db, c := docstore.NewMemory(), testenv.NewClock(slot0)
+	repo := &slowClaim{Repository: newStore(t, db, c), c: c}
+	svc := order.NewService(repo, &recorder{}, log.NewNopLogger(), order.WithClock(c.Now))
+	n := keyboard
+	n.IdempotencyKey = "k1"
+	o, _, err := svc.CreateOrder(ctx, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, err := svc.GetOrder(ctx, o.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := slot0.Add(time.Second)
+	if !o.CreatedAt.Equal(want) || !o.UpdatedAt.Equal(want) || !stored.CreatedAt.Equal(want) {
+		t.Errorf("want the order created at %v, once its key was claimed; have %v answered, %v stored", want, o.CreatedAt, stored.CreatedAt)
+	}
+	if len(repo.claims) != 1 || !repo.claims[0].CreatedAt.Equal(slot0) {
+		t.Errorf("want the key claimed at %v, have %+v", slot0, repo.claims)
+	}
+}
+
 // A request claimed its key and died before storing the order: its retry
 // stores the order under the claimed id, listed once, announced.
 func TestARetryCompletesAnOrderWhoseRequestDied(t *testing.T) {
