@@ -30,8 +30,8 @@ func StartFerretDB(addr, dir string, logLevel slog.Level) (*FerretDB, error) {
 		return nil, fmt.Errorf("ferretdb data folder: %w", err)
 	}
 	logger := slog.New(deferredAttrs{base: slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel})})
-	indexer := &idIndexer{dir: dir, dbs: map[string]*sql.DB{}, logger: logger}
-	indexer.pass() // the collections a previous run left, before any query
+	files := &fileKeeper{dir: dir, dbs: map[string]*sql.DB{}, logger: logger}
+	files.index() // the collections a previous run left, before any query
 	f, err := ferretdb.New(&ferretdb.Config{
 		Listener: ferretdb.ListenerConfig{TCP: addr},
 		Handler:  "sqlite",
@@ -45,17 +45,23 @@ func StartFerretDB(addr, dir string, logLevel slog.Level) (*FerretDB, error) {
 		// several documents lives in small blocks of memory, not in a
 		// 64 KiB buffer mapped and unmapped for every command
 		// (BenchmarkInsertCommand).
-		SQLiteURL: "file:" + dir + "/?_pragma=synchronous(normal)&_pragma=temp_store(memory)",
+		//
+		// wal_autocheckpoint: a commit that takes the log past that many
+		// pages copies the log into the database file before it returns.
+		// The launcher checkpoints every second instead (fileKeeper), so
+		// no insert waits for it; the limit, ten times SQLite's default,
+		// only bounds the log if those checkpoints fall behind.
+		SQLiteURL: "file:" + dir + "/?_pragma=synchronous(normal)&_pragma=temp_store(memory)&_pragma=wal_autocheckpoint(10000)",
 		Logger:    logger,
 	})
 	if err != nil {
-		indexer.close()
+		files.close()
 		return nil, fmt.Errorf("start ferretdb on %s: %w", addr, err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Go(func() { _ = f.Run(ctx) })
-	wg.Go(func() { indexer.run(ctx) })
+	wg.Go(func() { files.run(ctx) })
 	var once sync.Once
 	return &FerretDB{
 		URI: f.MongoDBURI(), // blocks until the listener is up
@@ -63,7 +69,7 @@ func StartFerretDB(addr, dir string, logLevel slog.Level) (*FerretDB, error) {
 			once.Do(func() {
 				cancel()
 				wg.Wait()
-				indexer.close()
+				files.close()
 			})
 		},
 	}, nil
@@ -91,43 +97,68 @@ func IDIndex(table string) string { return table + idIndexSuffix }
 
 const idIndexSuffix = "_id_lookup"
 
-// idIndexer adds IDIndex to the tables of the databases under dir, as they
-// appear: FerretDB creates a database's file and a collection's table on
-// first use, while it runs.
-type idIndexer struct {
+// fileKeeper looks after the SQLite files under dir while FerretDB runs:
+// it adds IDIndex to their tables as they appear (FerretDB creates a
+// database's file and a collection's table on first use), and checkpoints
+// their write-ahead logs.
+type fileKeeper struct {
 	dir    string
 	dbs    map[string]*sql.DB // by file
 	logger *slog.Logger
 }
 
-// indexInterval is how often the indexer looks for new collections. Until
+// indexInterval is how often the keeper looks for new collections. Until
 // it finds one, lookups in that collection read its few documents.
 const indexInterval = 200 * time.Millisecond
 
-func (x *idIndexer) run(ctx context.Context) {
-	t := time.NewTicker(indexInterval)
-	defer t.Stop()
+// checkpointInterval is how often the keeper copies each file's
+// write-ahead log into the file. A commit is durable once in the log;
+// the copy keeps the log short, so reads stay fast and the log is written
+// again from its start. The keeper's checkpoints are PASSIVE: they copy
+// what no reader still needs, and neither wait for nor hold up a writer.
+const checkpointInterval = time.Second
+
+func (x *fileKeeper) run(ctx context.Context) {
+	index := time.NewTicker(indexInterval)
+	defer index.Stop()
+	checkpoint := time.NewTicker(checkpointInterval)
+	defer checkpoint.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
-			x.pass()
+		case <-index.C:
+			x.index()
+		case <-checkpoint.C:
+			x.checkpoint()
 		}
 	}
 }
 
-// pass indexes every table that lacks its index.
-func (x *idIndexer) pass() {
-	files, _ := filepath.Glob(filepath.Join(x.dir, "*.sqlite"))
-	for _, file := range files {
-		if err := x.index(file); err != nil {
+// index indexes every table that lacks its index.
+func (x *fileKeeper) index() {
+	for _, file := range x.files() {
+		if err := x.indexFile(file); err != nil {
 			x.logger.Debug("index _id lookups", "file", file, "err", err)
 		}
 	}
 }
 
-func (x *idIndexer) index(file string) error {
+// checkpoint checkpoints the log of every file the keeper has opened.
+func (x *fileKeeper) checkpoint() {
+	for file, db := range x.dbs {
+		if _, err := db.Exec(`PRAGMA wal_checkpoint(PASSIVE)`); err != nil {
+			x.logger.Debug("checkpoint", "file", file, "err", err)
+		}
+	}
+}
+
+func (x *fileKeeper) files() []string {
+	files, _ := filepath.Glob(filepath.Join(x.dir, "*.sqlite"))
+	return files
+}
+
+func (x *fileKeeper) indexFile(file string) error {
 	db := x.dbs[file]
 	if db == nil {
 		var err error
@@ -162,7 +193,7 @@ func (x *idIndexer) index(file string) error {
 	return nil
 }
 
-func (x *idIndexer) close() {
+func (x *fileKeeper) close() {
 	for _, db := range x.dbs {
 		db.Close()
 	}
