@@ -2,7 +2,6 @@ package devstack_test
 
 import (
 	"context"
-	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -79,7 +78,7 @@ func TestAServiceWaitsForAMongoDBThatIsStarting(t *testing.T) {
 		return last.Sub(first) > 3*time.Second
 	})
 	refusing.Close()
-	f, err := devstack.StartFerretDB(mongoAddr, t.TempDir(), slog.LevelError+4)
+	f, err := startFerretDB(mongoAddr, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}

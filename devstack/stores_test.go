@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -52,12 +53,23 @@ func ferretDB(t testing.TB) *devstack.FerretDB {
 	if testing.Short() {
 		t.Skip("skipping in -short mode: needs a real server")
 	}
-	f, err := devstack.StartFerretDB("127.0.0.1:0", t.TempDir(), slog.LevelError+4)
+	f, err := startFerretDB("127.0.0.1:0", t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(f.Stop)
 	return f
+}
+
+// ferretDBStarts makes tests that run in parallel start their FerretDB one
+// at a time: FerretDB's constructor writes a variable of its own package.
+var ferretDBStarts sync.Mutex
+
+// startFerretDB starts an embedded FerretDB on addr with its files in dir.
+func startFerretDB(addr, dir string) (*devstack.FerretDB, error) {
+	ferretDBStarts.Lock()
+	defer ferretDBStarts.Unlock()
+	return devstack.StartFerretDB(addr, dir, slog.LevelError+4)
 }
 
 // mongoClient returns a client of the MongoDB at uri, disconnected when the
