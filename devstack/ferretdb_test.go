@@ -3,7 +3,6 @@ package devstack_test
 import (
 	"context"
 	"database/sql"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -53,7 +52,7 @@ func TestFerretDBLooksUpIDsInAnIndex(t *testing.T) {
 	}
 	dir := t.TempDir()
 	start := func() (*devstack.FerretDB, *mongo.Database) {
-		f, err := devstack.StartFerretDB("127.0.0.1:0", dir, slog.LevelError+4)
+		f, err := startFerretDB("127.0.0.1:0", dir)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -94,7 +93,7 @@ func TestFerretDBCheckpointsItsLogWhileRunning(t *testing.T) {
 		t.Skip("skipping in -short mode: needs a real server")
 	}
 	dir := t.TempDir()
-	f, err := devstack.StartFerretDB("127.0.0.1:0", dir, slog.LevelError+4)
+	f, err := startFerretDB("127.0.0.1:0", dir)
 	if err != nil {
 		t.Fatal(err)
 	}
