@@ -17,13 +17,23 @@ type Request[T any] struct {
 }
 
 // Queue writes requests in groups. The zero value is not ready: use New.
+//
+// A caller that finds no write on its way writes its own request. What
+// arrives meanwhile is written by the queue's own goroutine, which stays
+// for a while after its last write: under load one goroutine, its stack
+// grown to the depth of a write, writes group after group, rather than a
+// new one for each.
 type Queue[T any] struct {
-	write func([]Request[T]) []error
-	max   int
+	write  func([]Request[T]) []error
+	max    int
+	linger time.Duration // how long the queue's goroutine waits for work before it ends
 
 	mu      sync.Mutex
 	pending []waiting[T]
 	busy    bool // a goroutine is writing; it takes what is pending next
+	running bool // the queue's goroutine is running
+	idle    bool // ... and waits for wake
+	wake    chan struct{}
 }
 
 type waiting[T any] struct {
@@ -34,7 +44,7 @@ type waiting[T any] struct {
 // New returns a Queue that writes up to max requests at once (0: all that
 // are pending) with write, which returns one answer per request, in order.
 func New[T any](max int, write func([]Request[T]) []error) *Queue[T] {
-	return &Queue[T]{write: write, max: max}
+	return &Queue[T]{write: write, max: max, linger: time.Second, wake: make(chan struct{}, 1)}
 }
 
 // Do has item written, and returns its answer. A caller that finds no
@@ -48,8 +58,8 @@ func (q *Queue[T]) Do(ctx context.Context, item T) error {
 	lead := !q.busy
 	q.busy = true
 	q.mu.Unlock()
-	if lead {
-		q.flush()
+	if lead && q.writeNext(false) {
+		q.handOff()
 	}
 	select {
 	case err := <-w.done:
@@ -59,10 +69,11 @@ func (q *Queue[T]) Do(ctx context.Context, item T) error {
 	}
 }
 
-// flush writes what is pending, and hands what arrives meanwhile to
-// another goroutine, so that a caller's answer waits for its own write
-// only.
-func (q *Queue[T]) flush() {
+// writeNext writes the next group of what is pending, and reports whether
+// more is pending: the writer then still has the queue busy, to hand on
+// or write itself. Otherwise the queue is free, and the queue's goroutine,
+// if it is the writer, idle.
+func (q *Queue[T]) writeNext(own bool) (more bool) {
 	q.mu.Lock()
 	n := len(q.pending)
 	if q.max > 0 {
@@ -81,11 +92,53 @@ func (q *Queue[T]) flush() {
 	}
 
 	q.mu.Lock()
-	more := len(q.pending) > 0
+	defer q.mu.Unlock()
+	more = len(q.pending) > 0
 	q.busy = more
-	q.mu.Unlock()
-	if more {
-		go q.flush()
+	if own {
+		q.idle = !more
+	}
+	return more
+}
+
+// handOff gives what is pending to the queue's goroutine, starting it if
+// it is not running, so that a caller's answer waits for its own write
+// only. The caller has the queue busy.
+func (q *Queue[T]) handOff() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	switch {
+	case q.idle:
+		q.idle = false
+		q.wake <- struct{}{}
+	case !q.running:
+		q.running = true
+		go q.run()
+	}
+}
+
+// run is the queue's goroutine: it writes what it is handed until nothing
+// is pending, then waits for more for q.linger.
+func (q *Queue[T]) run() {
+	timer := time.NewTimer(q.linger)
+	defer timer.Stop()
+	for {
+		for q.writeNext(true) {
+		}
+		timer.Reset(q.linger)
+		select {
+		case <-q.wake:
+			continue
+		case <-timer.C:
+		}
+		q.mu.Lock()
+		if q.idle {
+			q.idle, q.running = false, false
+			q.mu.Unlock()
+			return
+		}
+		q.mu.Unlock()
+		<-q.wake // handed work as the wait ended
 	}
 }
 

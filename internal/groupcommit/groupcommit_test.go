@@ -65,3 +65,38 @@ func TestRequestsThatArriveDuringAWriteShareTheNext(t *testing.T) {
 		}
 	}
 }
+
+// Bursts of requests from many goroutines each get their own answer,
+// whether the queue's goroutine is at work, waiting for more, or gone
+// after a quiet spell.
+func TestEveryRequestIsAnsweredAcrossBurstsAndQuietSpells(t *testing.T) {
+	var writes sync.Map
+	q := groupcommit.New(4, func(reqs []groupcommit.Request[int]) []error {
+		errs := make([]error, len(reqs))
+		for i, r := range reqs {
+			if _, dup := writes.LoadOrStore(r.Item, true); dup {
+				errs[i] = fmt.Errorf("%d written twice", r.Item)
+			}
+		}
+		time.Sleep(100 * time.Microsecond) // a round trip, during which others queue
+		return errs
+	})
+	q.SetLinger(20 * time.Millisecond)
+	ctx := context.Background()
+	for burst := range 5 {
+		var wg sync.WaitGroup
+		errs := make([]error, 200)
+		for i := range errs {
+			wg.Go(func() { errs[i] = q.Do(ctx, burst*1000+i) })
+		}
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				t.Fatalf("burst %d, request %d: %v", burst, i, err)
+			}
+		}
+		if burst%2 == 0 {
+			testenv.Eventually(t, 5*time.Second, "the queue's goroutine never ended after the burst", func() bool { return !q.Running() })
+		}
+	}
+}
