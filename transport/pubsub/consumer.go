@@ -34,6 +34,7 @@ import (
 // capped backoff. Active reports whether the subscription is currently in place.
 type Consumer struct {
 	client        redis.UniversalClient
+	claims        pipeline // of the claims of events, under ClaimEvents
 	handlers      map[string]Handler
 	logger        log.Logger
 	group         string
@@ -107,6 +108,7 @@ func PingInterval(d time.Duration) ConsumerOption {
 func NewConsumer(client redis.UniversalClient, handlers map[string]Handler, logger log.Logger, opts ...ConsumerOption) *Consumer {
 	c := &Consumer{
 		client:        client,
+		claims:        newPipeline(client),
 		handlers:      handlers,
 		logger:        logger,
 		workers:       64,
@@ -300,7 +302,10 @@ func (c *Consumer) handle(base context.Context, d delivery) {
 		"event_id", meta.EventID}, telemetry.LogKeys(ctx)...)...)
 
 	if c.group != "" && meta.EventID != "" {
-		ok, err := c.client.SetNX(ctx, "claim:"+c.group+":"+meta.EventID, 1, c.claimTTL).Result()
+		// SET NX with the claims of the messages other workers take meanwhile.
+		claim := redis.NewBoolCmd(ctx, "set", "claim:"+c.group+":"+meta.EventID, 1, "px", max(c.claimTTL.Milliseconds(), 1), "nx")
+		err := c.claims.do(ctx, claim)
+		ok := claim.Val()
 		switch {
 		case err != nil:
 			// Handling twice is safe, losing the message is not.

@@ -24,6 +24,7 @@ import (
 // Publisher publishes JSON messages.
 type Publisher struct {
 	client redis.UniversalClient
+	pipe   pipeline
 	tracer trace.Tracer
 }
 
@@ -37,7 +38,7 @@ func PublishTraced(tracing *telemetry.Tracing) PublisherOption {
 
 // NewPublisher returns a Publisher on client.
 func NewPublisher(client redis.UniversalClient, opts ...PublisherOption) *Publisher {
-	p := &Publisher{client: client, tracer: (*telemetry.Tracing)(nil).Tracer("transport/pubsub")}
+	p := &Publisher{client: client, pipe: newPipeline(client), tracer: (*telemetry.Tracing)(nil).Tracer("transport/pubsub")}
 	for _, opt := range opts {
 		opt(p)
 	}
@@ -45,8 +46,9 @@ func NewPublisher(client redis.UniversalClient, opts ...PublisherOption) *Publis
 }
 
 // Publish encodes v as JSON and publishes it on channel (with SPUBLISH on a
-// cluster). It returns how many subscribers received the message; zero
-// means nobody was listening.
+// cluster), in one pipeline with what other goroutines publish meanwhile.
+// It returns how many subscribers received the message; zero means nobody
+// was listening.
 func (p *Publisher) Publish(ctx context.Context, channel string, v any) (receivers int64, err error) {
 	ctx, span := p.tracer.Start(ctx, "publish "+channel, trace.WithSpanKind(trace.SpanKindProducer),
 		trace.WithAttributes(attribute.String("messaging.system", "redis"), attribute.String("messaging.destination.name", channel)))
@@ -61,13 +63,13 @@ func (p *Publisher) Publish(ctx context.Context, channel string, v any) (receive
 	if err != nil {
 		return 0, fmt.Errorf("encode %s message: %w", channel, err)
 	}
-	publish := p.client.Publish
+	publish := "publish"
 	if Sharded(p.client) {
-		publish = p.client.SPublish
+		publish = "spublish"
 	}
-	n, err := publish(ctx, channel, b).Result()
-	if err != nil {
+	cmd := redis.NewIntCmd(ctx, publish, channel, b)
+	if err := p.pipe.do(ctx, cmd); err != nil {
 		return 0, fmt.Errorf("publish %s: %w", channel, err)
 	}
-	return n, nil
+	return cmd.Val(), nil
 }
