@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-kit/kit/metrics"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -156,4 +157,65 @@ func TestOnFerretDBEachCollectionIsADatabaseOfItsOwn(t *testing.T) {
 	if _, err := mongostore.New(ctx, client, "legacy"); err == nil || !strings.Contains(err.Error(), "start on a fresh store") {
 		t.Errorf("a database of the earlier layout: want it refused, have %v", err)
 	}
+}
+
+// A Database counts the commands its collections send, and the documents
+// they carry: inserts that travel together count as one command.
+func TestTheCommandsOfACollectionAreCounted(t *testing.T) {
+	ctx := context.Background()
+	commands, documents := newTally(), newTally()
+	db, err := mongostore.New(ctx, mongoClient(t, ferretDB(t).URI), "counted", mongostore.CountCommands(commands, documents))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateCollection(ctx, "things"); err != nil {
+		t.Fatal(err)
+	}
+	c := db.Collection("things")
+	for _, id := range []string{"a", "b"} {
+		if err := c.Insert(ctx, bson.D{{Key: "_id", Value: id}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if ok, err := docstore.Exists(ctx, c, "a"); !ok || err != nil {
+		t.Fatalf("a: want stored, have %v %v", ok, err)
+	}
+	if err := c.Delete(ctx, "a", "b"); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []struct {
+		command        string
+		commands, docs float64
+	}{{"insert", 2, 2}, {"find", 1, 1}, {"delete", 1, 2}} {
+		lvs := []string{"command", want.command, "collection", "things"}
+		if n, d := commands.value(lvs...), documents.value(lvs...); n != want.commands || d != want.docs {
+			t.Errorf("%s: want %v commands carrying %v documents, have %v carrying %v", want.command, want.commands, want.docs, n, d)
+		}
+	}
+}
+
+// tally is a metrics.Counter that keeps each series' sum.
+type tally struct {
+	mu     *sync.Mutex
+	sums   map[string]float64
+	labels []string
+}
+
+func newTally() tally { return tally{mu: new(sync.Mutex), sums: map[string]float64{}} }
+
+func (c tally) With(lvs ...string) metrics.Counter {
+	c.labels = append(slices.Clone(c.labels), lvs...)
+	return c
+}
+
+func (c tally) Add(delta float64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.sums[strings.Join(c.labels, ",")] += delta
+}
+
+func (c tally) value(lvs ...string) float64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.sums[strings.Join(lvs, ",")]
 }

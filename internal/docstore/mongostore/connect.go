@@ -7,8 +7,6 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/go-kit/kit/metrics"
-	"go.mongodb.org/mongo-driver/v2/event"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
@@ -53,17 +51,10 @@ func (c Config) clientOptions() *options.ClientOptions {
 // after 3 seconds, within the gateway's 5-second wait for ordersvc, so a
 // client learns that the store is unavailable (503) rather than that
 // ordersvc was slow (504).
-func Connect(ctx context.Context, cfg Config, opts ...Option) (*mongo.Client, error) {
-	var o connectOptions
-	for _, opt := range opts {
-		opt(&o)
-	}
+func Connect(ctx context.Context, cfg Config) (*mongo.Client, error) {
 	copts := cfg.clientOptions().
 		SetServerSelectionTimeout(2 * time.Second).
 		SetTimeout(3 * time.Second)
-	if o.commands != nil {
-		copts.SetMonitor(countCommands(o.commands, o.documents))
-	}
 	c, err := mongo.Connect(copts)
 	if err != nil {
 		return nil, fmt.Errorf("mongodb URI %s: %w", startup.Redact(cfg.URI), err)
@@ -74,45 +65,6 @@ func Connect(ctx context.Context, cfg Config, opts ...Option) (*mongo.Client, er
 		return nil, fmt.Errorf("mongodb unreachable at %s: %w", startup.Redact(cfg.URI), err)
 	}
 	return c, nil
-}
-
-// Option sets an optional parameter of Connect.
-type Option func(*connectOptions)
-
-type connectOptions struct {
-	commands, documents metrics.Counter
-}
-
-// CountCommands counts every command the client sends, by command and
-// collection, in commands, and the documents they carry (inserted,
-// deleted, or 1 for any other command) in documents: what make bench
-// divides by the orders it settled.
-func CountCommands(commands, documents metrics.Counter) Option {
-	return func(o *connectOptions) { o.commands, o.documents = commands, documents }
-}
-
-// countCommands is the driver's monitor that counts commands.
-func countCommands(commands, documents metrics.Counter) *event.CommandMonitor {
-	return &event.CommandMonitor{Started: func(_ context.Context, e *event.CommandStartedEvent) {
-		switch e.CommandName {
-		case "hello", "isMaster", "ismaster", "ping", "saslStart", "saslContinue", "endSessions", "buildInfo", "getMore", "killCursors":
-			return // the driver's own, not the services'
-		}
-		collection, _ := e.Command.Index(0).Value().StringValueOK()
-		docs := 1
-		for field, name := range map[string]string{"insert": "documents", "delete": "deletes", "update": "updates"} {
-			if e.CommandName == field {
-				if arr, ok := e.Command.Lookup(name).ArrayOK(); ok {
-					if vals, err := arr.Values(); err == nil {
-						docs = len(vals)
-					}
-				}
-			}
-		}
-		lvs := []string{"command", e.CommandName, "collection", collection}
-		commands.With(lvs...).Add(1)
-		documents.With(lvs...).Add(float64(docs))
-	}}
 }
 
 // Check returns the readiness check of c: MongoDB answers a ping.

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/go-kit/kit/metrics"
+	"github.com/go-kit/kit/metrics/discard"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -26,6 +28,8 @@ type Database struct {
 	name   string
 	apart  bool // each collection in a database of its own (FerretDB)
 
+	commands, documents metrics.Counter // see CountCommands
+
 	mu      sync.Mutex
 	inserts map[string]*groupcommit.Queue[any] // by collection name
 }
@@ -40,14 +44,18 @@ type Database struct {
 // A FerretDB database name that holds collections itself was written by a
 // version that kept them there: New refuses it rather than start on an
 // empty store beside it.
-func New(ctx context.Context, client *mongo.Client, name string) (*Database, error) {
+func New(ctx context.Context, client *mongo.Client, name string, opts ...Option) (*Database, error) {
 	var info struct {
 		FerretDB string `bson:"ferretdbVersion"`
 	}
 	if err := client.Database("admin").RunCommand(ctx, bson.D{{Key: "buildInfo", Value: 1}}).Decode(&info); err != nil {
 		return nil, fmt.Errorf("buildInfo: %w", storeErr(err))
 	}
-	d := &Database{client: client, name: name, apart: info.FerretDB != "", inserts: map[string]*groupcommit.Queue[any]{}}
+	d := &Database{client: client, name: name, apart: info.FerretDB != "", inserts: map[string]*groupcommit.Queue[any]{},
+		commands: discard.NewCounter(), documents: discard.NewCounter()}
+	for _, opt := range opts {
+		opt(d)
+	}
 	if !d.apart {
 		return d, nil
 	}
@@ -59,6 +67,18 @@ func New(ctx context.Context, client *mongo.Client, name string) (*Database, err
 		return nil, fmt.Errorf("FerretDB database %s holds %v, as an earlier version kept them: this one keeps each collection in a database of its own (%s_<collection>); start on a fresh store", name, old, name)
 	}
 	return d, nil
+}
+
+// Option sets an optional parameter of New.
+type Option func(*Database)
+
+// CountCommands counts the commands that the collections send, by command
+// (insert, find, delete) and collection, in commands, and the documents
+// they carry (inserted, deleted, or 1 for a find) in documents: what make
+// bench divides by the orders it settled. Counted here rather than by the
+// driver's command monitor, which copies each command into an event.
+func CountCommands(commands, documents metrics.Counter) Option {
+	return func(d *Database) { d.commands, d.documents = commands, documents }
 }
 
 // Mongo returns the driver's handle on the collection name, wherever it
@@ -74,13 +94,28 @@ func (d *Database) Mongo(name string) *mongo.Collection {
 func (d *Database) Collection(name string) docstore.Collection {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	c := d.Mongo(name)
+	c := collection{c: d.Mongo(name), insert: d.meter("insert", name), find: d.meter("find", name), delete: d.meter("delete", name)}
 	q, ok := d.inserts[name]
 	if !ok {
-		q = groupcommit.New(maxInserts, func(reqs []groupcommit.Request[any]) []error { return insertMany(c, reqs) })
+		q = groupcommit.New(maxInserts, func(reqs []groupcommit.Request[any]) []error { return insertMany(c.c, c.insert, reqs) })
 		d.inserts[name] = q
 	}
-	return collection{c: c, inserts: q}
+	c.inserts = q
+	return c
+}
+
+// meter counts the commands of one kind sent to one collection, and the
+// documents they carry.
+type meter struct{ commands, documents metrics.Counter }
+
+func (d *Database) meter(command, collection string) meter {
+	lvs := []string{"command", command, "collection", collection}
+	return meter{d.commands.With(lvs...), d.documents.With(lvs...)}
+}
+
+func (m meter) add(docs int) {
+	m.commands.Add(1)
+	m.documents.Add(float64(docs))
 }
 
 // CreateCollection implements docstore.Database. FerretDB's SQLite backend
@@ -104,8 +139,9 @@ func (d *Database) CreateCollection(ctx context.Context, name string, fields ...
 }
 
 type collection struct {
-	c       *mongo.Collection
-	inserts *groupcommit.Queue[any] // of insertMany
+	c                    *mongo.Collection
+	inserts              *groupcommit.Queue[any] // of insertMany
+	insert, find, delete meter
 }
 
 // Insert writes doc together with the documents other goroutines insert
@@ -117,6 +153,7 @@ func (c collection) Insert(ctx context.Context, doc any) error {
 // Find asks for exactly {_id: id}: the one filter FerretDB's SQLite backend
 // sends down to SQL.
 func (c collection) Find(ctx context.Context, id, v any) error {
+	c.find.add(1)
 	res := c.c.FindOne(ctx, bson.D{{Key: "_id", Value: id}})
 	if err := res.Err(); err != nil {
 		return storeErr(err)
@@ -130,10 +167,12 @@ func (c collection) Find(ctx context.Context, id, v any) error {
 // Delete deletes one document by exactly {_id: id}, as Find asks, and
 // several by {_id: {$in: ids}}, with one command.
 func (c collection) Delete(ctx context.Context, ids ...any) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	c.delete.add(len(ids))
 	var err error
 	switch len(ids) {
-	case 0:
-		return nil
 	case 1:
 		_, err = c.c.DeleteOne(ctx, bson.D{{Key: "_id", Value: ids[0]}})
 	default:
@@ -144,6 +183,7 @@ func (c collection) Delete(ctx context.Context, ids ...any) error {
 
 // Due implements docstore.Collection.
 func (c collection) Due(ctx context.Context, field string, t time.Time, limit int, results any) error {
+	c.find.add(1)
 	cur, err := c.c.Find(ctx, bson.D{{Key: field, Value: bson.D{{Key: "$lte", Value: t}}}},
 		options.Find().SetSort(bson.D{{Key: field, Value: 1}}).SetLimit(int64(limit)))
 	if err != nil {
@@ -162,7 +202,7 @@ const maxInserts = 64
 // command, and returns the answer for each: the command's write error at
 // its index, since MongoDB, and FerretDB, insert the others of a command
 // when one has a taken _id. A request whose caller gave up is not written.
-func insertMany(c *mongo.Collection, reqs []groupcommit.Request[any]) []error {
+func insertMany(c *mongo.Collection, m meter, reqs []groupcommit.Request[any]) []error {
 	errs := make([]error, len(reqs))
 	var (
 		docs []any
@@ -184,6 +224,7 @@ func insertMany(c *mongo.Collection, reqs []groupcommit.Request[any]) []error {
 	// operation timeout when one of them has none.
 	ctx, cancel := groupcommit.Context(ctxs)
 	defer cancel()
+	m.add(len(docs))
 	_, err := c.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
 	var bulk mongo.BulkWriteException
 	switch {
