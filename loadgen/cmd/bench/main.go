@@ -285,25 +285,28 @@ func quiet(ctx context.Context, s *stack) {
 func (r results) write(w io.Writer) error {
 	fmt.Fprintf(w, "orderflow bench, %s, %s\n\n", r.Date, r.Machine)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "run\tstored\tC\tcreated/s\tPOST p50/p99 ms\tsettle p50/p90/p99 ms\tserver settle p50/p90/p99 ms\tunsettled\terrors\tservices CPU ms/order\tstore CPU ms/order\t")
+	fmt.Fprintln(tw, "run\tstored\tC\tcreated/s\tPOST p50/p99 ms\tsettle p50/p90/p99 ms\tserver settle p50/p90/p99 ms\tunsettled\terrors\tservices CPU ms/order\tstore CPU ms/order\tRedis CPU ms/order\t")
 	for _, run := range r.Runs {
 		rep := run.Report
 		var services, store float64
+		redis := "-"
 		for _, c := range rep.CPU {
 			switch c.Name {
 			case "gateway", "ordersvc", "paymentsvc":
 				services += c.MsPerSettled
 			case "store":
 				store = c.MsPerSettled
+			case "redis":
+				redis = fmt.Sprintf("%.2f", c.MsPerSettled)
 			}
 		}
 		var ss loadgen.Percentiles
 		if rep.ServerSettle != nil {
 			ss = *rep.ServerSettle
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%.0f\t%.1f / %.1f\t%.0f / %.0f / %.0f\t%.0f / %.0f / %.0f\t%d\t%d\t%.2f\t%.2f\t\n",
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%.0f\t%.1f / %.1f\t%.0f / %.0f / %.0f\t%.0f / %.0f / %.0f\t%d\t%d\t%.2f\t%.2f\t%s\t\n",
 			run.Name, run.Stored, rep.Concurrency, rep.CreatedPerSec, rep.Post.P50, rep.Post.P99,
-			rep.Settle.P50, rep.Settle.P90, rep.Settle.P99, ss.P50, ss.P90, ss.P99, rep.Unsettled, rep.ErrorCount(), services, store)
+			rep.Settle.P50, rep.Settle.P90, rep.Settle.P99, ss.P50, ss.P90, ss.P99, rep.Unsettled, rep.ErrorCount(), services, store, redis)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -319,7 +322,7 @@ func (r results) write(w io.Writer) error {
 		fmt.Fprintf(w, "list: GET /orders/{userId} of a user with %d orders, %d orders stored, %d requests: p50 %.1f ms, p99 %.1f ms, max %.1f ms\n",
 			r.List.Orders, r.List.Stored, r.List.Requests, r.List.P50, r.List.P99, r.List.Max)
 	}
-	fmt.Fprintln(w, "\nCPU per settled order is user+system time from /proc over the run and its drain; services are gateway+ordersvc+paymentsvc, the store is the embedded FerretDB.")
+	fmt.Fprintln(w, "\nCPU per settled order is user+system time from /proc over the run and its drain; services are gateway+ordersvc+paymentsvc, the store is the embedded FerretDB, Redis its redis-server (- when it runs inside the store's process).")
 	fmt.Fprintln(w, "Server settle is created to last changed, by the order's own times; the client's settle adds its polling. Commands per settled order are the services' own counts over the run and its drain.")
 	return nil
 }

@@ -72,6 +72,8 @@ func startStack(bin, dir string) (*stack, error) {
 		return nil, err
 	}
 	s.processes = append(s.processes, loadgen.Process{Name: "store", PID: store.Process.Pid})
+	// Without redis-server installed, devstack serves Redis in its own
+	// process, whose CPU is then the store's.
 	if pid, err := child(store.Process.Pid, "redis-server"); err == nil {
 		s.processes = append(s.processes, loadgen.Process{Name: "redis", PID: pid})
 	}
@@ -168,16 +170,21 @@ func waitReady(url string) error {
 	return errors.New("never ready")
 }
 
-// child returns the pid of parent's child process called name.
+// child returns the pid of parent's child process called name. A child is
+// listed under the thread that started it, which in a Go process may be any
+// of them.
 func child(parent int, name string) (int, error) {
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
-		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", parent, parent))
-		for _, f := range strings.Fields(string(b)) {
-			pid, _ := strconv.Atoi(f)
-			comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
-			if strings.TrimSpace(string(comm)) == name {
-				return pid, nil
+		lists, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", parent))
+		for _, list := range lists {
+			b, _ := os.ReadFile(list)
+			for _, f := range strings.Fields(string(b)) {
+				pid, _ := strconv.Atoi(f)
+				comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+				if strings.TrimSpace(string(comm)) == name {
+					return pid, nil
+				}
 			}
 		}
 		time.Sleep(50 * time.Millisecond)
