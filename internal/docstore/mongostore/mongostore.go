@@ -94,7 +94,12 @@ func (d *Database) Mongo(name string) *mongo.Collection {
 func (d *Database) Collection(name string) docstore.Collection {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	c := collection{c: d.Mongo(name), insert: d.meter("insert", name), find: d.meter("find", name), delete: d.meter("delete", name)}
+	c := collection{
+		c:      d.Mongo(name),
+		insert: d.meter("insert", name),
+		find:   d.meter("find", name),
+		delete: d.meter("delete", name),
+	}
 	q, ok := d.inserts[name]
 	if !ok {
 		q = groupcommit.New(maxInserts, func(reqs []groupcommit.Request[any]) []error { return insertMany(c.c, c.insert, reqs) })
