@@ -142,6 +142,21 @@ func (q *Queue[T]) run() {
 	}
 }
 
+// Live sets errs[i] to the error of each request whose caller has given
+// up, and returns the items of the others, the index in reqs of each, and
+// their callers' contexts (see Context): what a write sends, and where
+// its answers go.
+func Live[T any](reqs []Request[T], errs []error) (items []T, index []int, ctxs []context.Context) {
+	for i, r := range reqs {
+		if err := r.Ctx.Err(); err != nil {
+			errs[i] = err
+			continue
+		}
+		items, index, ctxs = append(items, r.Item), append(index, i), append(ctxs, r.Ctx)
+	}
+	return items, index, ctxs
+}
+
 // Context returns the context of a write that serves the callers of ctxs:
 // none of them may cancel it, and it runs until the last of their
 // deadlines, or without one when one of them has none (the store's own

@@ -100,3 +100,19 @@ func TestEveryRequestIsAnsweredAcrossBurstsAndQuietSpells(t *testing.T) {
 		}
 	}
 }
+
+// A write leaves out the requests whose callers gave up, and answers them
+// with their contexts' errors.
+func TestAWriteLeavesOutTheRequestsWhoseCallersGaveUp(t *testing.T) {
+	gone, cancel := context.WithCancel(context.Background())
+	cancel()
+	reqs := []groupcommit.Request[string]{{Ctx: context.Background(), Item: "a"}, {Ctx: gone, Item: "b"}, {Ctx: context.Background(), Item: "c"}}
+	errs := make([]error, len(reqs))
+	items, index, ctxs := groupcommit.Live(reqs, errs)
+	if fmt.Sprint(items, index) != "[a c] [0 2]" || len(ctxs) != 2 {
+		t.Errorf("want items [a c] at [0 2] with 2 contexts, have %v at %v with %d", items, index, len(ctxs))
+	}
+	if errs[0] != nil || errs[1] != context.Canceled || errs[2] != nil {
+		t.Errorf("want only b answered, with context.Canceled; have %v", errs)
+	}
+}

@@ -21,18 +21,7 @@ const maxPipelined = 64
 func newPipeline(client redis.UniversalClient) pipeline {
 	return pipeline{groupcommit.New(maxPipelined, func(reqs []groupcommit.Request[redis.Cmder]) []error {
 		errs := make([]error, len(reqs))
-		var (
-			cmds []redis.Cmder
-			sent []int // the index in reqs of each of cmds
-			ctxs []context.Context
-		)
-		for i, r := range reqs {
-			if err := r.Ctx.Err(); err != nil {
-				errs[i] = err
-				continue
-			}
-			cmds, sent, ctxs = append(cmds, r.Item), append(sent, i), append(ctxs, r.Ctx)
-		}
+		cmds, sent, ctxs := groupcommit.Live(reqs, errs)
 		if len(cmds) == 0 {
 			return errs
 		}

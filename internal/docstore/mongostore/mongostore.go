@@ -209,18 +209,7 @@ const maxInserts = 64
 // when one has a taken _id. A request whose caller gave up is not written.
 func insertMany(c *mongo.Collection, m meter, reqs []groupcommit.Request[any]) []error {
 	errs := make([]error, len(reqs))
-	var (
-		docs []any
-		sent []int // the index in reqs of each of docs
-		ctxs []context.Context
-	)
-	for i, r := range reqs {
-		if err := r.Ctx.Err(); err != nil {
-			errs[i] = err
-			continue
-		}
-		docs, sent, ctxs = append(docs, r.Item), append(sent, i), append(ctxs, r.Ctx)
-	}
+	docs, sent, ctxs := groupcommit.Live(reqs, errs)
 	if len(docs) == 0 {
 		return errs
 	}
