@@ -44,6 +44,9 @@ type Database interface {
 	// CreateCollection creates the collection name, unless it exists, with
 	// an index on each of fields besides _id's (for Due).
 	CreateCollection(ctx context.Context, name string, fields ...string) error
+	// HasCollection reports whether the collection name exists: one that
+	// an earlier version wrote and this one only reads, say.
+	HasCollection(ctx context.Context, name string) (bool, error)
 }
 
 // Errors of a Database.

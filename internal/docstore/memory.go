@@ -35,6 +35,13 @@ func (m *Memory) CreateCollection(_ context.Context, name string, _ ...string) e
 	return nil
 }
 
+// HasCollection implements Database.
+func (m *Memory) HasCollection(_ context.Context, name string) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.colls[name] != nil, nil
+}
+
 type memoryCollection struct {
 	m    *Memory
 	name string

@@ -352,15 +352,13 @@ func (s *Store) resolveEntry(ctx context.Context, e *pageEntry) error {
 	// An order this process knows, or that has changed, exists; else only
 	// the order itself says whether its creation got that far.
 	if !e.Stored && o.Version == 0 {
-		var d orderDoc
-		switch err := s.orders.Find(ctx, e.OrderID, &d); {
+		switch o, err = s.created(ctx, o.ID); {
 		case errors.Is(err, docstore.ErrNotFound):
 			e.Missing = true
 			return nil
 		case err != nil:
 			return err
 		}
-		o = d.Fields.order(o.ID)
 	}
 	s.remember(o)
 	e.Fields, e.Version, e.Stored = fieldsOf(o), o.Version, true

@@ -9,12 +9,12 @@
 // race is settled by which insert of an _id comes first, and every read
 // names the document it wants:
 //
-//	orders            _id the order id (an ObjectID)   the order as created
-//	order_changes     _id "<orderId>/<version>"         the order after each change
-//	user_orders       _id "<userId>/<n>"                the user's n-th order, a copy as created
-//	                  _id "<userId>/p<k>"               a page: orders kP+1 to kP+P
-//	idempotency_keys  _id "<userId>/<key>"              the order a key created
-//	outbox            _id "<batch>/<n>"                 orders that await paymentsvc (outbox.go)
+//	order_changes  _id "<orderId>/0"          the order as created
+//	               _id "<orderId>/<version>"  the order after each change
+//	user_orders    _id "<userId>/<n>"         the user's n-th order, a copy as created
+//	               _id "<userId>/p<k>"        a page: orders kP+1 to kP+P
+//	               _id "<userId>/k/<key>"     the order an Idempotency-Key created
+//	outbox         _id "<batch>/<n>"          orders that await paymentsvc (outbox.go)
 //
 // The latest version of an order is the highest of its changes: numbers are
 // taken one after another, so a reader asks for the next one until it is
@@ -24,6 +24,14 @@
 // documents, the one that loses nothing is written first: an order's list
 // entry and outbox entry before the order, the outbox entry of a refund
 // before the change that starts it.
+//
+// What an order writes goes to few collections, because the inserts into
+// one collection that arrive together go as one command (package
+// mongostore): a creation and the outcome of another order share one, a
+// key's claim and another user's list entry share one. A store an earlier
+// version wrote also has an order's creation in "orders" (_id the order id)
+// and keys in "idempotency_keys" (_id "<userId>/<key>"): the Store reads
+// them there, and writes them only here.
 //
 // Each process remembers the latest versions of recent orders and the
 // lengths of recent users' lists, so that it usually asks the store only
@@ -51,7 +59,9 @@ import (
 
 // Store is order.Repository and order.Outbox on a docstore.Database.
 type Store struct {
-	orders, changes, lists, keys, outbox docstore.Collection
+	changes, lists, outbox docstore.Collection
+	// Of a store an earlier version wrote; nil when it has none.
+	legacyOrders, legacyKeys docstore.Collection
 
 	backoff  Backoff
 	patience time.Duration
@@ -121,9 +131,18 @@ func NewStore(ctx context.Context, db docstore.Database, backoff Backoff, logger
 	for _, c := range []struct {
 		name    string
 		indexed []string
-	}{{"orders", nil}, {"order_changes", nil}, {"user_orders", nil}, {"idempotency_keys", nil}, {"outbox", []string{"due"}}} {
+	}{{"order_changes", nil}, {"user_orders", nil}, {"outbox", []string{"due"}}} {
 		if err := db.CreateCollection(ctx, c.name, c.indexed...); err != nil {
 			return nil, fmt.Errorf("create collection %s: %w", c.name, err)
+		}
+	}
+	legacy := map[string]docstore.Collection{}
+	for _, name := range []string{"orders", "idempotency_keys"} {
+		switch ok, err := db.HasCollection(ctx, name); {
+		case err != nil:
+			return nil, fmt.Errorf("look for collection %s: %w", name, err)
+		case ok:
+			legacy[name] = db.Collection(name)
 		}
 	}
 	known, _ := lru.New[string, order.Order](knownOrders)
@@ -132,20 +151,20 @@ func NewStore(ctx context.Context, db docstore.Database, backoff Backoff, logger
 	resumed, _ := lru.New[string, struct{}](knownUsers)
 	written, _ := lru.New[string, *written](knownOrders)
 	s := &Store{
-		orders:   db.Collection("orders"),
-		changes:  db.Collection("order_changes"),
-		lists:    db.Collection("user_orders"),
-		keys:     db.Collection("idempotency_keys"),
-		outbox:   db.Collection("outbox"),
-		backoff:  backoff,
-		patience: DefaultPatience,
-		now:      time.Now,
-		logger:   logger,
-		known:    known,
-		heads:    heads,
-		recent:   recent,
-		resumed:  resumed,
-		written:  written,
+		changes:      db.Collection("order_changes"),
+		lists:        db.Collection("user_orders"),
+		outbox:       db.Collection("outbox"),
+		legacyOrders: legacy["orders"],
+		legacyKeys:   legacy["idempotency_keys"],
+		backoff:      backoff,
+		patience:     DefaultPatience,
+		now:          time.Now,
+		logger:       logger,
+		known:        known,
+		heads:        heads,
+		recent:       recent,
+		resumed:      resumed,
+		written:      written,
 	}
 	for _, opt := range opts {
 		opt(s)
@@ -172,8 +191,15 @@ type orderFields struct {
 	RequestHash    string    `bson:"requestHash"`
 }
 
-// orderDoc is an order as created.
-type orderDoc struct {
+// createdDoc is an order as created: its version 0.
+type createdDoc struct {
+	ID     string      `bson:"_id"` // "<orderId>/0"
+	Fields orderFields `bson:",inline"`
+}
+
+// legacyOrderDoc is an order as created in a store an earlier version
+// wrote.
+type legacyOrderDoc struct {
 	ID     bson.ObjectID `bson:"_id"`
 	Fields orderFields   `bson:",inline"`
 }
@@ -191,15 +217,17 @@ type changeDoc struct {
 
 // keyDoc is the claim of a user's Idempotency-Key.
 type keyDoc struct {
-	ID          string    `bson:"_id"` // "<userId>/<key>"
+	ID          string    `bson:"_id"` // "<userId>/k/<key>"
 	OrderID     string    `bson:"orderId"`
 	RequestHash string    `bson:"requestHash"`
 	CreatedAt   time.Time `bson:"createdAt"`
 }
 
-// A userId has no "/", so these ids never mix two users' documents.
+// A userId has no "/", so these ids never mix two users' documents, and
+// a key's ("k/") never meets a list's numbers or pages.
 func changeID(orderID string, version int) string { return orderID + "/" + strconv.Itoa(version) }
-func keyID(userID, key string) string             { return userID + "/" + key }
+func keyID(userID, key string) string             { return userID + "/k/" + key }
+func legacyKeyID(userID, key string) string       { return userID + "/" + key }
 
 func fieldsOf(o order.Order) orderFields {
 	return orderFields{
@@ -283,7 +311,7 @@ func (s *Store) Create(ctx context.Context, o order.Order, e order.OutboxEntry) 
 	if n > 0 && n%pageSize == 0 {
 		wg.Go(func() { _ = s.writePage(ctx, o.UserID, n/pageSize-1, pageEntry{OrderID: oid, Fields: fieldsOf(o)}) })
 	}
-	err = s.orders.Insert(ctx, orderDoc{ID: oid, Fields: fieldsOf(o)})
+	err = s.changes.Insert(ctx, createdDoc{ID: changeID(o.ID, 0), Fields: fieldsOf(o)})
 	wg.Wait()
 	if err != nil {
 		return storeErr(err)
@@ -302,15 +330,10 @@ func (s *Store) Get(ctx context.Context, id string) (order.Order, error) {
 func (s *Store) get(ctx context.Context, id string) (order.Order, error) {
 	o, ok := s.known.Get(id)
 	if !ok {
-		oid, err := bson.ObjectIDFromHex(id)
-		if err != nil {
-			return order.Order{}, order.ErrNotFound
-		}
-		var d orderDoc
-		if err := s.orders.Find(ctx, oid, &d); err != nil {
+		var err error
+		if o, err = s.created(ctx, id); err != nil {
 			return order.Order{}, err
 		}
-		o = d.Fields.order(id)
 	}
 	o, err := s.latest(ctx, o)
 	if err != nil {
@@ -318,6 +341,27 @@ func (s *Store) get(ctx context.Context, id string) (order.Order, error) {
 	}
 	s.remember(o)
 	return o, nil
+}
+
+// created returns the order as created, or ErrNotFound.
+func (s *Store) created(ctx context.Context, id string) (order.Order, error) {
+	var d createdDoc
+	err := s.changes.Find(ctx, changeID(id, 0), &d)
+	if errors.Is(err, docstore.ErrNotFound) && s.legacyOrders != nil {
+		oid, idErr := bson.ObjectIDFromHex(id)
+		if idErr != nil {
+			return order.Order{}, err
+		}
+		var l legacyOrderDoc
+		if err := s.legacyOrders.Find(ctx, oid, &l); err != nil {
+			return order.Order{}, err
+		}
+		return l.Fields.order(id), nil
+	}
+	if err != nil {
+		return order.Order{}, err
+	}
+	return d.Fields.order(id), nil
 }
 
 // latest returns o after the changes stored after its version.
@@ -334,6 +378,15 @@ func (s *Store) latest(ctx context.Context, o order.Order) (order.Order, error) 
 		o = c.apply(o)
 	}
 	return o, nil
+}
+
+// findLegacyKey finds the claim of k in a store an earlier version wrote,
+// or returns ErrNotFound.
+func (s *Store) findLegacyKey(ctx context.Context, k order.KeyClaim, d *keyDoc) error {
+	if s.legacyKeys == nil {
+		return docstore.ErrNotFound
+	}
+	return s.legacyKeys.Find(ctx, legacyKeyID(k.UserID, k.Key), d)
 }
 
 func (s *Store) remember(o order.Order) {
@@ -397,13 +450,19 @@ func (s *Store) Update(ctx context.Context, id string, change func(order.Order) 
 
 // ClaimKey implements order.Repository.
 func (s *Store) ClaimKey(ctx context.Context, k order.KeyClaim) (order.KeyClaim, error) {
-	err := s.keys.Insert(ctx, keyDoc{ID: keyID(k.UserID, k.Key), OrderID: k.OrderID, RequestHash: k.RequestHash, CreatedAt: k.CreatedAt})
-	if !errors.Is(err, docstore.ErrDuplicate) {
-		return k, storeErr(err)
-	}
 	var d keyDoc
-	if err := s.keys.Find(ctx, keyID(k.UserID, k.Key), &d); err != nil {
+	switch err := s.findLegacyKey(ctx, k, &d); {
+	case err == nil: // claimed before this version
+	case !errors.Is(err, docstore.ErrNotFound):
 		return order.KeyClaim{}, storeErr(err)
+	default:
+		err := s.lists.Insert(ctx, keyDoc{ID: keyID(k.UserID, k.Key), OrderID: k.OrderID, RequestHash: k.RequestHash, CreatedAt: k.CreatedAt})
+		if !errors.Is(err, docstore.ErrDuplicate) {
+			return k, storeErr(err)
+		}
+		if err := s.lists.Find(ctx, keyID(k.UserID, k.Key), &d); err != nil {
+			return order.KeyClaim{}, storeErr(err)
+		}
 	}
 	// The request that claimed it may have listed its order and died
 	// before storing it: a retry that creates it looks for the entry.

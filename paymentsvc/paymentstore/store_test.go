@@ -26,6 +26,7 @@ var errUnreachable = fmt.Errorf("%w: connection refused", docstore.ErrUnavailabl
 
 func (unreachable) Collection(string) docstore.Collection                     { return unreachable{} }
 func (unreachable) CreateCollection(context.Context, string, ...string) error { return nil }
+func (unreachable) HasCollection(context.Context, string) (bool, error)       { return false, nil }
 func (unreachable) Insert(context.Context, any) error                         { return errUnreachable }
 func (unreachable) Find(context.Context, any, any) error                      { return errUnreachable }
 func (unreachable) Delete(context.Context, ...any) error                      { return errUnreachable }

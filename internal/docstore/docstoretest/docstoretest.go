@@ -83,6 +83,24 @@ func Run(t *testing.T, newDB func(t *testing.T) docstore.Database) {
 		}
 	})
 
+	t.Run("a collection exists once created or written to", func(t *testing.T) {
+		db := newDB(t)
+		if err := db.CreateCollection(ctx, "made"); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Collection("written").Insert(ctx, doc{ID: "w", At: at}); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Collection("read").Find(ctx, "r", &doc{}); !errors.Is(err, docstore.ErrNotFound) {
+			t.Fatalf("want ErrNotFound, have %v", err)
+		}
+		for name, want := range map[string]bool{"made": true, "written": true, "read": false, "never": false} {
+			if ok, err := db.HasCollection(ctx, name); err != nil || ok != want {
+				t.Errorf("HasCollection(%q): want %v, have %v (%v)", name, want, ok, err)
+			}
+		}
+	})
+
 	t.Run("an insert of a taken _id is ErrDuplicate and changes nothing", func(t *testing.T) {
 		c := newDB(t).Collection("things")
 		if err := c.Insert(ctx, doc{ID: "k", Name: "first", At: at}); err != nil {

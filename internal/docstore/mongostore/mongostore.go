@@ -143,6 +143,16 @@ func (d *Database) CreateCollection(ctx context.Context, name string, fields ...
 	return nil
 }
 
+// HasCollection implements docstore.Database.
+func (d *Database) HasCollection(ctx context.Context, name string) (bool, error) {
+	c := d.Mongo(name)
+	names, err := c.Database().ListCollectionNames(ctx, bson.D{{Key: "name", Value: c.Name()}})
+	if err != nil {
+		return false, storeErr(err)
+	}
+	return len(names) > 0, nil
+}
+
 type collection struct {
 	c                    *mongo.Collection
 	inserts              *groupcommit.Queue[any] // of insertMany

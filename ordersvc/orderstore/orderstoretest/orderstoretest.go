@@ -248,6 +248,58 @@ func Run(t *testing.T, newDB func(t *testing.T) docstore.Database) {
 		}
 	})
 
+	t.Run("a key named like a list's number or page takes no place in the list", func(t *testing.T) {
+		db := newDB(t)
+		repo := NewStore(t, db, testenv.NewClock(T0))
+		for i, key := range []string{"1", "p0", "2"} {
+			o := NewOrder("u1", T0.Add(time.Duration(i)*time.Second))
+			if _, err := repo.ClaimKey(ctx, order.KeyClaim{UserID: "u1", Key: key, OrderID: o.ID, RequestHash: "h", CreatedAt: T0}); err != nil {
+				t.Fatal(err)
+			}
+			if err := repo.Create(ctx, o, Entry(o)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if orders, _, err := NewStore(t, db, testenv.NewClock(T0)).List(ctx, "u1", "", 10); err != nil || len(orders) != 3 {
+			t.Errorf("want 3 orders listed, have %d (%v)", len(orders), err)
+		}
+	})
+
+	t.Run("a store an earlier version wrote keeps its orders and keys where it wrote them", func(t *testing.T) {
+		db, c := newDB(t), testenv.NewClock(T0)
+		o := NewOrder("u1", T0)
+		oid, _ := bson.ObjectIDFromHex(o.ID)
+		// That version kept an order as created under its id in "orders",
+		// and a key under "<userId>/<key>" in "idempotency_keys".
+		for coll, doc := range map[string]bson.D{
+			"orders":           append(bson.D{{Key: "_id", Value: oid}}, asStored(o)...),
+			"user_orders":      append(bson.D{{Key: "_id", Value: "u1/1"}, {Key: "orderId", Value: oid}}, asStored(o)...),
+			"idempotency_keys": {{Key: "_id", Value: "u1/k1"}, {Key: "orderId", Value: o.ID}, {Key: "requestHash", Value: "h"}, {Key: "createdAt", Value: T0}},
+		} {
+			if err := db.Collection(coll).Insert(ctx, doc); err != nil {
+				t.Fatal(err)
+			}
+		}
+		repo := NewStore(t, db, c)
+		if have, err := repo.Get(ctx, o.ID); err != nil || have != o {
+			t.Errorf("want %+v, have %+v (%v)", o, have, err)
+		}
+		retry := order.KeyClaim{UserID: "u1", Key: "k1", OrderID: bson.NewObjectID().Hex(), RequestHash: "h", CreatedAt: T0}
+		if have, err := repo.ClaimKey(ctx, retry); err != nil || have.OrderID != o.ID {
+			t.Errorf("a retry with its key: want the claim of %s, have %+v (%v)", o.ID, have, err)
+		}
+		if _, err := repo.Update(ctx, o.ID, pay); err != nil {
+			t.Fatal(err)
+		}
+		other := NewStore(t, db, c)
+		if have, err := other.Get(ctx, o.ID); err != nil || have.PaymentStatus != order.Paid || have.Version != 1 {
+			t.Errorf("want it paid at version 1, have %+v (%v)", have, err)
+		}
+		if orders, _, err := other.List(ctx, "u1", "", 10); err != nil || len(orders) != 1 || orders[0].PaymentStatus != order.Paid {
+			t.Errorf("want it listed, paid; have %+v (%v)", orders, err)
+		}
+	})
+
 	t.Run("a list pages newest first, as any replica reads it", func(t *testing.T) {
 		db, c := newDB(t), testenv.NewClock(T0)
 		writer := NewStore(t, db, c)
@@ -382,8 +434,7 @@ func Run(t *testing.T, newDB func(t *testing.T) docstore.Database) {
 				t.Errorf("want the 9 stored, newest first; have %d (%v)", len(orders), err)
 			}
 		}
-		if err := db.Collection("orders").Insert(ctx, bson.D{{Key: "_id", Value: oid}, {Key: "userId", Value: "u1"},
-			{Key: "productId", Value: "1"}, {Key: "orderStatus", Value: "Processing"}, {Key: "paymentStatus", Value: "Pending"}}); err != nil {
+		if err := db.Collection("order_changes").Insert(ctx, append(bson.D{{Key: "_id", Value: late.ID + "/0"}}, asStored(late)...)); err != nil {
 			t.Fatal(err)
 		}
 		for _, r := range []*orderstore.Store{repo, NewStore(t, db, c)} {
@@ -533,7 +584,7 @@ func Run(t *testing.T, newDB func(t *testing.T) docstore.Database) {
 		repo, seen := NewStore(t, db, c, orderstore.WithPatience(20*time.Second)), &announcements{}
 		o := NewOrder("u1", T0)
 		// The entry is written, then the order fails to be.
-		if err := NewStore(t, failing{Database: db, collection: "orders"}, c).Create(ctx, o, Entry(o)); err == nil {
+		if err := NewStore(t, failing{Database: db, collection: "order_changes"}, c).Create(ctx, o, Entry(o)); err == nil {
 			t.Fatal("the order was stored")
 		}
 		sweepUntil(t, c, T0.Add(15*time.Second), seen.announce, repo)
@@ -722,6 +773,17 @@ func (downCollection) Find(context.Context, any, any) error { return errDown }
 func (downCollection) Delete(context.Context, ...any) error { return errDown }
 func (downCollection) Due(context.Context, string, time.Time, int, any) error {
 	return errDown
+}
+
+// asStored is the fields of o as a document stores them, its id aside.
+func asStored(o order.Order) bson.D {
+	return bson.D{
+		{Key: "userId", Value: o.UserID}, {Key: "productId", Value: o.ProductID}, {Key: "productName", Value: o.ProductName},
+		{Key: "amountSen", Value: int64(o.Amount)}, {Key: "currency", Value: order.Currency},
+		{Key: "orderStatus", Value: string(o.Status)}, {Key: "paymentStatus", Value: string(o.PaymentStatus)},
+		{Key: "correlationId", Value: o.CorrelationID}, {Key: "createdAt", Value: o.CreatedAt}, {Key: "updatedAt", Value: o.UpdatedAt},
+		{Key: "requestHash", Value: o.RequestHash},
+	}
 }
 
 func second[T any](_ T, err error) error        { return err }

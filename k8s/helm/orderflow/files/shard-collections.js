@@ -11,7 +11,9 @@
 // is settled by which insert of an _id comes first. So each collection is
 // sharded on a hashed _id: a lookup asks one shard, inserts spread evenly
 // (ObjectIDs and "<orderId>/<n>" ids alike), and a taken _id is refused across
-// the cluster, which MongoDB guarantees only for the shard key.
+// the cluster, which MongoDB guarantees only for the shard key. (A store an
+// earlier version filled also holds "orders" and "idempotency_keys", which
+// this version only reads; that version's run of this script sharded them.)
 //
 // The outbox stays unsharded, on its database's primary shard: it holds only
 // the batches in flight, and every ordersvc replica looks in it for the due
@@ -21,7 +23,7 @@ const orders = process.env.ORDERSVC_MONGO_DATABASE || "orders";
 const payments = process.env.PAYMENTSVC_MONGO_DATABASE || "payments";
 
 const sharded = {
-  [orders]: ["orders", "order_changes", "user_orders", "idempotency_keys"],
+  [orders]: ["order_changes", "user_orders"],
   [payments]: ["payments", "refunds", "payment_attempts"],
 };
 const unsharded = {
