@@ -214,12 +214,16 @@ func Connect(ctx context.Context, cfg Config, opts ...ConnectOption) (redis.Univ
 	// redeliverer, the subscriber's reconnect loop), and a client request
 	// must not wait for a publish that the redeliverer will redo anyway.
 	const dialTimeout, retries = 2 * time.Second, 1
+	// RESP2: the services use none of RESP3's push notifications (client
+	// side caching, maintenance notices), and go-redis looks for them
+	// around every command and message of a RESP3 connection.
+	const protocol = 2
 	var c redis.UniversalClient
 	switch t.Shape {
 	case Standalone:
 		ropts, _ := redis.ParseURL(cfg.URL) // parsed by Target
 		ropts.Password = t.Password
-		ropts.DialTimeout, ropts.DialerRetries, ropts.MaxRetries = dialTimeout, 1, retries
+		ropts.DialTimeout, ropts.DialerRetries, ropts.MaxRetries, ropts.Protocol = dialTimeout, 1, retries, protocol
 		if tlsConfig != nil {
 			tlsConfig.ServerName = ropts.TLSConfig.ServerName
 			ropts.TLSConfig = tlsConfig
@@ -229,12 +233,12 @@ func Connect(ctx context.Context, cfg Config, opts ...ConnectOption) (redis.Univ
 		c = redis.NewFailoverClient(&redis.FailoverOptions{
 			MasterName: t.Master, SentinelAddrs: t.Addrs, DB: t.DB,
 			Username: t.Username, Password: t.Password, SentinelPassword: cfg.SentinelPassword,
-			TLSConfig: tlsConfig, DialTimeout: dialTimeout, DialerRetries: 1, MaxRetries: retries,
+			TLSConfig: tlsConfig, DialTimeout: dialTimeout, DialerRetries: 1, MaxRetries: retries, Protocol: protocol,
 		})
 	case Cluster:
 		c = redis.NewClusterClient(&redis.ClusterOptions{
 			Addrs: t.Addrs, Username: t.Username, Password: t.Password,
-			TLSConfig: tlsConfig, DialTimeout: dialTimeout, DialerRetries: 1, MaxRetries: retries,
+			TLSConfig: tlsConfig, DialTimeout: dialTimeout, DialerRetries: 1, MaxRetries: retries, Protocol: protocol,
 			// Which node serves which slot is asked again once the map is
 			// this old (go-redis's default: a minute), so that a failover
 			// is followed within seconds: a command that fails on a dead
