@@ -1,7 +1,8 @@
 // Package groupcommit lets the requests that goroutines make at the same
 // time share one write: while one write is on its way, the requests that
 // arrive wait for it and then go together as the next. A lone request
-// waits for nothing; under load a round trip serves several.
+// waits for nothing; under load a round trip serves several. A request
+// whose caller gave up before its group was written is left out of it.
 package groupcommit
 
 import (
@@ -10,11 +11,10 @@ import (
 	"time"
 )
 
-// Request is one caller's item, with the caller's context.
-type Request[T any] struct {
-	Ctx  context.Context
-	Item T
-}
+// Write writes items, the requests of callers that still wait, with ctx,
+// which serves them all (none of them may cancel it), and returns one
+// answer per item, in order.
+type Write[T any] func(ctx context.Context, items []T) []error
 
 // Queue writes requests in groups. The zero value is not ready: use New.
 //
@@ -24,7 +24,7 @@ type Request[T any] struct {
 // grown to the depth of a write, writes group after group, rather than a
 // new one for each.
 type Queue[T any] struct {
-	write  func([]Request[T]) []error
+	write  Write[T]
 	max    int
 	linger time.Duration // how long the queue's goroutine waits for work before it ends
 
@@ -37,13 +37,14 @@ type Queue[T any] struct {
 }
 
 type waiting[T any] struct {
-	Request[T]
+	ctx  context.Context
+	item T
 	done chan error
 }
 
 // New returns a Queue that writes up to max requests at once (0: all that
-// are pending) with write, which returns one answer per request, in order.
-func New[T any](max int, write func([]Request[T]) []error) *Queue[T] {
+// are pending) with write.
+func New[T any](max int, write Write[T]) *Queue[T] {
 	return &Queue[T]{write: write, max: max, linger: time.Second, wake: make(chan struct{}, 1)}
 }
 
@@ -52,7 +53,7 @@ func New[T any](max int, write func([]Request[T]) []error) *Queue[T] {
 // waits for another's returns ctx's error once ctx is done (its item may
 // still be written then).
 func (q *Queue[T]) Do(ctx context.Context, item T) error {
-	w := waiting[T]{Request: Request[T]{Ctx: ctx, Item: item}, done: make(chan error, 1)}
+	w := waiting[T]{ctx: ctx, item: item, done: make(chan error, 1)}
 	q.mu.Lock()
 	q.pending = append(q.pending, w)
 	lead := !q.busy
@@ -83,12 +84,24 @@ func (q *Queue[T]) writeNext(own bool) (more bool) {
 	q.pending = q.pending[n:]
 	q.mu.Unlock()
 
-	reqs := make([]Request[T], len(group))
-	for i, w := range group {
-		reqs[i] = w.Request
+	var (
+		items []T
+		live  []waiting[T]
+		ctxs  []context.Context
+	)
+	for _, w := range group {
+		if err := w.ctx.Err(); err != nil { // its caller gave up: not written
+			w.done <- err
+			continue
+		}
+		items, live, ctxs = append(items, w.item), append(live, w), append(ctxs, w.ctx)
 	}
-	for i, err := range q.write(reqs) {
-		group[i].done <- err
+	if len(items) > 0 {
+		ctx, cancel := writeContext(ctxs)
+		for i, err := range q.write(ctx, items) {
+			live[i].done <- err
+		}
+		cancel()
 	}
 
 	q.mu.Lock()
@@ -142,26 +155,11 @@ func (q *Queue[T]) run() {
 	}
 }
 
-// Live sets errs[i] to the error of each request whose caller has given
-// up, and returns the items of the others, the index in reqs of each, and
-// their callers' contexts (see Context): what a write sends, and where
-// its answers go.
-func Live[T any](reqs []Request[T], errs []error) (items []T, index []int, ctxs []context.Context) {
-	for i, r := range reqs {
-		if err := r.Ctx.Err(); err != nil {
-			errs[i] = err
-			continue
-		}
-		items, index, ctxs = append(items, r.Item), append(index, i), append(ctxs, r.Ctx)
-	}
-	return items, index, ctxs
-}
-
-// Context returns the context of a write that serves the callers of ctxs:
-// none of them may cancel it, and it runs until the last of their
+// writeContext returns the context of a write that serves the callers of
+// ctxs: none of them may cancel it, and it runs until the last of their
 // deadlines, or without one when one of them has none (the store's own
 // timeout then bounds it).
-func Context(ctxs []context.Context) (context.Context, context.CancelFunc) {
+func writeContext(ctxs []context.Context) (context.Context, context.CancelFunc) {
 	ctx := context.WithoutCancel(ctxs[0])
 	var last time.Time
 	for _, c := range ctxs {

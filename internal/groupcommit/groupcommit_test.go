@@ -3,6 +3,7 @@ package groupcommit_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -19,22 +20,18 @@ func TestRequestsThatArriveDuringAWriteShareTheNext(t *testing.T) {
 		mu     sync.Mutex
 		groups [][]int
 	)
-	q := groupcommit.New(3, func(reqs []groupcommit.Request[int]) []error {
+	q := groupcommit.New(3, func(_ context.Context, items []int) []error {
 		mu.Lock()
-		var items []int
-		for _, r := range reqs {
-			items = append(items, r.Item)
-		}
 		groups = append(groups, items)
 		first := len(groups) == 1
 		mu.Unlock()
 		if first {
 			<-release
 		}
-		errs := make([]error, len(reqs))
-		for i, r := range reqs {
-			if r.Item%2 == 1 {
-				errs[i] = fmt.Errorf("odd %d", r.Item)
+		errs := make([]error, len(items))
+		for i, item := range items {
+			if item%2 == 1 {
+				errs[i] = fmt.Errorf("odd %d", item)
 			}
 		}
 		return errs
@@ -71,11 +68,11 @@ func TestRequestsThatArriveDuringAWriteShareTheNext(t *testing.T) {
 // after a quiet spell.
 func TestEveryRequestIsAnsweredAcrossBurstsAndQuietSpells(t *testing.T) {
 	var writes sync.Map
-	q := groupcommit.New(4, func(reqs []groupcommit.Request[int]) []error {
-		errs := make([]error, len(reqs))
-		for i, r := range reqs {
-			if _, dup := writes.LoadOrStore(r.Item, true); dup {
-				errs[i] = fmt.Errorf("%d written twice", r.Item)
+	q := groupcommit.New(4, func(_ context.Context, items []int) []error {
+		errs := make([]error, len(items))
+		for i, item := range items {
+			if _, dup := writes.LoadOrStore(item, true); dup {
+				errs[i] = fmt.Errorf("%d written twice", item)
 			}
 		}
 		time.Sleep(100 * time.Microsecond) // a round trip, during which others queue
@@ -104,13 +101,45 @@ func TestEveryRequestIsAnsweredAcrossBurstsAndQuietSpells(t *testing.T) {
 // A write leaves out the requests whose callers gave up, and answers them
 // with their contexts' errors.
 func TestAWriteLeavesOutTheRequestsWhoseCallersGaveUp(t *testing.T) {
-	gone, cancel := context.WithCancel(context.Background())
+	release := make(chan struct{})
+	var (
+		mu     sync.Mutex
+		groups [][]string
+	)
+	q := groupcommit.New(0, func(_ context.Context, items []string) []error {
+		mu.Lock()
+		groups = append(groups, items)
+		first := len(groups) == 1
+		mu.Unlock()
+		if first {
+			<-release
+		}
+		return make([]error, len(items))
+	})
+	ctx := context.Background()
+	gone, cancel := context.WithCancel(ctx)
+	errs := make([]error, 3)
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = q.Do(ctx, "first") })
+	testenv.Eventually(t, 5*time.Second, "the first write never began", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(groups) == 1
+	})
+	for i, item := range []string{"a", "b", "c"} {
+		c := ctx
+		if item == "b" {
+			c = gone
+		}
+		wg.Go(func() { errs[i] = q.Do(c, item) })
+	}
+	testenv.Eventually(t, 5*time.Second, "the requests never queued", func() bool { return q.Pending() == 3 })
 	cancel()
-	reqs := []groupcommit.Request[string]{{Ctx: context.Background(), Item: "a"}, {Ctx: gone, Item: "b"}, {Ctx: context.Background(), Item: "c"}}
-	errs := make([]error, len(reqs))
-	items, index, ctxs := groupcommit.Live(reqs, errs)
-	if fmt.Sprint(items, index) != "[a c] [0 2]" || len(ctxs) != 2 {
-		t.Errorf("want items [a c] at [0 2] with 2 contexts, have %v at %v with %d", items, index, len(ctxs))
+	close(release)
+	wg.Wait()
+
+	if len(groups) != 2 || !slices.Equal(slices.Sorted(slices.Values(groups[1])), []string{"a", "c"}) {
+		t.Errorf("want the second write of a and c, have %v", groups)
 	}
 	if errs[0] != nil || errs[1] != context.Canceled || errs[2] != nil {
 		t.Errorf("want only b answered, with context.Canceled; have %v", errs)

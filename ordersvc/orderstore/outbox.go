@@ -87,22 +87,10 @@ const (
 
 // newScheduler returns the queue that writes scheduled entries in batches.
 func (s *Store) newScheduler() *groupcommit.Queue[order.OutboxEntry] {
-	return groupcommit.New(0, func(reqs []groupcommit.Request[order.OutboxEntry]) []error {
-		errs := make([]error, len(reqs))
-		var (
-			entries []entryDoc
-			sent    []int
-			ctxs    []context.Context
-		)
-		for i, r := range reqs {
-			if errs[i] = r.Ctx.Err(); errs[i] != nil { // its caller gave up: not written
-				continue
-			}
-			e := r.Item
-			entries, sent, ctxs = append(entries, entryDoc{OrderID: e.OrderID, Awaits: string(e.Awaits), Since: e.Since}), append(sent, i), append(ctxs, r.Ctx)
-		}
-		if len(entries) == 0 {
-			return errs
+	return groupcommit.New(0, func(ctx context.Context, scheduled []order.OutboxEntry) []error {
+		entries := make([]entryDoc, len(scheduled))
+		for i, e := range scheduled {
+			entries[i] = entryDoc{OrderID: e.OrderID, Awaits: string(e.Awaits), Since: e.Since}
 		}
 		// Due the first delay after the earliest of them began to await.
 		since := entries[0].Since
@@ -112,10 +100,9 @@ func (s *Store) newScheduler() *groupcommit.Queue[order.OutboxEntry] {
 			}
 		}
 		batch := objectid.New()
-		ctx, cancel := groupcommit.Context(ctxs)
-		defer cancel()
 		err := s.outbox.Insert(ctx, batchDoc{ID: batchID(batch, 0), Due: since.UTC().Add(s.backoff.Delay(0)), Entries: entries})
-		for _, i := range sent {
+		errs := make([]error, len(entries))
+		for i := range errs {
 			errs[i] = err
 		}
 		if err == nil {

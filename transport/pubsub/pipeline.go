@@ -19,14 +19,7 @@ type pipeline struct {
 const maxPipelined = 64
 
 func newPipeline(client redis.UniversalClient) pipeline {
-	return pipeline{groupcommit.New(maxPipelined, func(reqs []groupcommit.Request[redis.Cmder]) []error {
-		errs := make([]error, len(reqs))
-		cmds, sent, ctxs := groupcommit.Live(reqs, errs)
-		if len(cmds) == 0 {
-			return errs
-		}
-		ctx, cancel := groupcommit.Context(ctxs)
-		defer cancel()
+	return pipeline{groupcommit.New(maxPipelined, func(ctx context.Context, cmds []redis.Cmder) []error {
 		// Each command gets its own reply, or the pipeline's error.
 		_, _ = client.Pipelined(ctx, func(p redis.Pipeliner) error {
 			for _, cmd := range cmds {
@@ -34,8 +27,9 @@ func newPipeline(client redis.UniversalClient) pipeline {
 			}
 			return nil
 		})
-		for j, i := range sent {
-			errs[i] = cmds[j].Err()
+		errs := make([]error, len(cmds))
+		for i, cmd := range cmds {
+			errs[i] = cmd.Err()
 		}
 		return errs
 	})}

@@ -102,7 +102,7 @@ func (d *Database) Collection(name string) docstore.Collection {
 	}
 	q, ok := d.inserts[name]
 	if !ok {
-		q = groupcommit.New(maxInserts, func(reqs []groupcommit.Request[any]) []error { return insertMany(c.c, c.insert, reqs) })
+		q = groupcommit.New(maxInserts, func(ctx context.Context, docs []any) []error { return insertMany(ctx, c.c, c.insert, docs) })
 		d.inserts[name] = q
 	}
 	c.inserts = q
@@ -213,21 +213,12 @@ var ferretDBName = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,63}$`)
 // maxInserts bounds the documents of one insert command.
 const maxInserts = 64
 
-// insertMany writes the documents of reqs into c with one unordered insert
-// command, and returns the answer for each: the command's write error at
-// its index, since MongoDB, and FerretDB, insert the others of a command
-// when one has a taken _id. A request whose caller gave up is not written.
-func insertMany(c *mongo.Collection, m meter, reqs []groupcommit.Request[any]) []error {
-	errs := make([]error, len(reqs))
-	docs, sent, ctxs := groupcommit.Live(reqs, errs)
-	if len(docs) == 0 {
-		return errs
-	}
-	// The command serves several callers: none of them may cancel it, and
-	// it runs until the last of their deadlines, or within the client's
-	// operation timeout when one of them has none.
-	ctx, cancel := groupcommit.Context(ctxs)
-	defer cancel()
+// insertMany writes docs into c with one unordered insert command, and
+// returns the answer for each: the command's write error at its index,
+// since MongoDB, and FerretDB, insert the others of a command when one has
+// a taken _id.
+func insertMany(ctx context.Context, c *mongo.Collection, m meter, docs []any) []error {
+	errs := make([]error, len(docs))
 	m.add(len(docs))
 	_, err := c.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
 	var bulk mongo.BulkWriteException
@@ -235,12 +226,12 @@ func insertMany(c *mongo.Collection, m meter, reqs []groupcommit.Request[any]) [
 	case err == nil:
 	case errors.As(err, &bulk) && bulk.WriteConcernError == nil && len(bulk.WriteErrors) > 0:
 		for _, we := range bulk.WriteErrors {
-			if we.Index >= 0 && we.Index < len(sent) {
-				errs[sent[we.Index]] = storeErr(mongo.WriteException{WriteErrors: []mongo.WriteError{we.WriteError}})
+			if we.Index >= 0 && we.Index < len(docs) {
+				errs[we.Index] = storeErr(mongo.WriteException{WriteErrors: []mongo.WriteError{we.WriteError}})
 			}
 		}
 	default:
-		for _, i := range sent {
+		for i := range errs {
 			errs[i] = storeErr(err)
 		}
 	}
