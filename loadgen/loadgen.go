@@ -22,6 +22,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // Config says what load to send.
@@ -34,6 +36,10 @@ type Config struct {
 	// many orders were created. One of them must be set.
 	Duration time.Duration
 	Count    int
+	// Rate, when positive, paces the workers together to at most that many
+	// orders a second, so that two systems can be compared under the same
+	// load rather than each under the load it can take.
+	Rate float64
 	// Users is how many distinct userIds the orders spread over.
 	Users int
 	// UserPrefix starts every userId, so that runs do not mix their users.
@@ -140,6 +146,8 @@ func (c *Config) check() error {
 		return errors.New("concurrency must be at least 1")
 	case c.Duration <= 0 && c.Count <= 0:
 		return errors.New("a duration or a count is required")
+	case c.Rate < 0:
+		return errors.New("rate must not be negative")
 	case c.Users < 1:
 		return errors.New("users must be at least 1")
 	case len(c.Products) == 0:
@@ -217,10 +225,14 @@ func (r *run) run(ctx context.Context) (Report, error) {
 	begin := time.Now()
 	var workers sync.WaitGroup
 	var seq atomic.Int64
+	pace := rate.NewLimiter(rate.Inf, 0)
+	if r.cfg.Rate > 0 {
+		pace = rate.NewLimiter(rate.Limit(r.cfg.Rate), 1)
+	}
 	for w := range r.cfg.Concurrency {
 		rng := rand.New(rand.NewPCG(uint64(w), uint64(begin.UnixNano())))
 		workers.Go(func() {
-			for loadCtx.Err() == nil {
+			for pace.Wait(loadCtx) == nil {
 				n := seq.Add(1)
 				if r.cfg.Count > 0 && n > int64(r.cfg.Count) {
 					return

@@ -89,6 +89,33 @@ func TestARunCountsWhatClientsSaw(t *testing.T) {
 	}
 }
 
+func TestARateHoldsAllClientsTogetherToIt(t *testing.T) {
+	api := &fakeAPI{asked: map[string]int{}, keys: map[string]bool{}}
+	srv := httptest.NewServer(api)
+	defer srv.Close()
+	begin := time.Now()
+	rep, err := loadgen.Run(context.Background(), loadgen.Config{
+		BaseURL: srv.URL, Concurrency: 8, Count: 20, Rate: 50, Users: 10,
+		Products: []loadgen.Weighted{{ProductID: "1", Weight: 1}}, Drain: 10 * time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The first order goes at once, each of the 19 after 20 ms later.
+	if took := time.Since(begin); api.posts.Load() != 20 || took < 19*20*time.Millisecond {
+		t.Errorf("want 20 orders paced at 50 a second (at least 380 ms), have %d in %v", api.posts.Load(), took)
+	}
+	if rep.Created != 16 {
+		t.Errorf("want 16 created (every fifth answered 503), have %d", rep.Created)
+	}
+	if _, err := loadgen.Run(context.Background(), loadgen.Config{
+		BaseURL: srv.URL, Concurrency: 1, Count: 1, Rate: -1, Users: 1,
+		Products: []loadgen.Weighted{{ProductID: "1", Weight: 1}},
+	}); err == nil {
+		t.Error("a negative rate was taken")
+	}
+}
+
 func TestAnOrderThatNeverSettlesIsReportedUnsettled(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPost {

@@ -36,6 +36,7 @@ func main() {
 type config struct {
 	concurrency []int
 	duration    time.Duration
+	rate        float64
 	warmup      int
 	grow        int
 	growC       int
@@ -87,6 +88,7 @@ func run() error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.StringVar(&cs, "c", "1,16,64", "concurrencies of the sweep")
 	fs.DurationVar(&cfg.duration, "d", 20*time.Second, "duration of each measured run")
+	fs.Float64Var(&cfg.rate, "rate", 0, "at most this many orders a second in each measured run (0: as many as its clients can)")
 	fs.IntVar(&cfg.warmup, "warmup", 200, "orders created at concurrency 4 before each measured run")
 	fs.IntVar(&cfg.grow, "grow", 100_000, "orders stored before the growth run (0: no growth run)")
 	fs.IntVar(&cfg.growC, "grow.c", 64, "concurrency of the fill; the growth run itself uses the sweep's middle concurrency")
@@ -197,7 +199,7 @@ func measure(ctx context.Context, cfg config, bin, dir string, c, stored int, li
 	}
 	progress(fmt.Sprintf("%s: concurrency %d for %v with %d orders stored", name, c, cfg.duration, stored+cfg.warmup*boolInt(stored == 0)))
 	load := base
-	load.Concurrency, load.Duration, load.UserPrefix, load.Processes = c, cfg.duration, "load-", s.processes
+	load.Concurrency, load.Duration, load.Rate, load.UserPrefix, load.Processes = c, cfg.duration, cfg.rate, "load-", s.processes
 	load.Progress = progressWriter{every: 5}
 	profiled := make(chan error, 1)
 	if cfg.profile != "" {

@@ -41,6 +41,7 @@ func run() error {
 	fs.IntVar(&cfg.Concurrency, "c", 4, "how many clients create orders at once")
 	fs.DurationVar(&cfg.Duration, "d", 20*time.Second, "how long to send orders (0: until -n are created)")
 	fs.IntVar(&cfg.Count, "n", 0, "stop after this many orders are created (0: no limit)")
+	fs.Float64Var(&cfg.Rate, "rate", 0, "at most this many orders a second over all clients (0: as many as they can)")
 	fs.IntVar(&cfg.Users, "users", 100, "how many userIds the orders spread over")
 	fs.StringVar(&cfg.UserPrefix, "user.prefix", "load-", "start of every userId")
 	fs.StringVar(&products, "products", "1:9,2:1", "productIds and their weights (product 1 is paid, others are declined)")
