@@ -111,15 +111,13 @@ func Run(ctx context.Context, cfg Config, logger log.Logger, tracing *telemetry.
 	defer mongoClient.Disconnect(context.Background())
 	// What every order costs Redis (and MongoDB, counted by db below): make
 	// bench reads these.
-	rdb, err := pubsub.Connect(ctx, cfg.Redis, pubsub.CountCommands(m.Counter("redis_commands_total", "Commands sent to Redis, by command.", "command")))
+	rdb, err := pubsub.Connect(ctx, cfg.Redis, pubsub.CountCommands(m.RedisCommands()))
 	if err != nil {
 		return err
 	}
 	defer rdb.Close()
 
-	db, err := mongostore.New(ctx, mongoClient, cfg.Mongo.Database, mongostore.CountCommands(
-		m.Counter("store_commands_total", "Commands sent to MongoDB, by command and collection.", "command", "collection"),
-		m.Counter("store_documents_total", "Documents those commands inserted or deleted (1 for a find).", "command", "collection")))
+	db, err := mongostore.New(ctx, mongoClient, cfg.Mongo.Database, mongostore.CountCommands(m.StoreCommands()))
 	if err != nil {
 		return err
 	}

@@ -42,6 +42,22 @@ func (m *Metrics) Histogram(name, help string, labels ...string) metrics.Histogr
 	return kitprometheus.NewHistogram(hv)
 }
 
+// StoreCommands registers and returns the counters of what a service asks
+// of MongoDB, for package mongostore's CountCommands: the commands, and the
+// documents they carry, by command and collection. make bench reads them by
+// these names.
+func (m *Metrics) StoreCommands() (commands, documents metrics.Counter) {
+	return m.Counter("store_commands_total", "Commands sent to MongoDB, by command and collection.", "command", "collection"),
+		m.Counter("store_documents_total", "Documents those commands inserted or deleted (1 for a find).", "command", "collection")
+}
+
+// RedisCommands registers and returns the counter of the commands a
+// service sends to Redis, by command, for package pubsub's CountCommands.
+// make bench reads it by this name.
+func (m *Metrics) RedisCommands() metrics.Counter {
+	return m.Counter("redis_commands_total", "Commands sent to Redis, by command.", "command")
+}
+
 // Handler serves the metrics in the Prometheus text format.
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
