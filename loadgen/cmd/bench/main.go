@@ -324,18 +324,15 @@ func (r results) write(w io.Writer) error {
 		fmt.Fprintf(w, "list: GET /orders/{userId} of a user with %d orders, %d orders stored, %d requests: p50 %.1f ms, p99 %.1f ms, max %.1f ms\n",
 			r.List.Orders, r.List.Stored, r.List.Requests, r.List.P50, r.List.P99, r.List.Max)
 	}
-	fmt.Fprintln(w, "\nCPU per settled order is user+system time from /proc over the run and its drain; services are gateway+ordersvc+paymentsvc, the store is the embedded FerretDB, Redis its redis-server (- when it runs inside the store's process).")
+	fmt.Fprintln(w, "\nCPU per settled order is user+system time from /proc over the run and its drain, of each process below its run; services are gateway+ordersvc+paymentsvc, the store is the embedded FerretDB, Redis its redis-server (- when it runs inside the store's process).")
 	fmt.Fprintln(w, "Server settle is created to last changed, by the order's own times; the client's settle adds its polling. Commands per settled order are the services' own counts over the run and its drain.")
 	return nil
 }
 
-// writeOps writes what a settled order of the run cost the stores: MongoDB
-// commands by kind and collection (and the documents they carried), and
-// Redis commands by kind.
+// writeOps writes what a settled order of the run cost: the CPU of each
+// process, MongoDB commands by kind and collection (and the documents they
+// carried), and Redis commands by kind.
 func writeOps(w io.Writer, run result) {
-	if len(run.PerOrder) == 0 {
-		return
-	}
 	type op struct {
 		name       string
 		n, docs    float64
@@ -371,6 +368,19 @@ func writeOps(w io.Writer, run result) {
 	})
 	fmt.Fprintf(w, "\n%s, %d stored, C=%d, per settled order: %.2f MongoDB commands carrying %.2f documents, %.2f Redis commands\n",
 		run.Name, run.Stored, run.Report.Concurrency, store, docs, redis)
+	// In the order's way through them; a process not named here last.
+	cpu := slices.Clone(run.Report.CPU)
+	way := []string{"gateway", "ordersvc", "paymentsvc", "store", "redis"}
+	rank := func(c loadgen.ProcessCPU) int {
+		if i := slices.Index(way, c.Name); i >= 0 {
+			return i
+		}
+		return len(way)
+	}
+	slices.SortStableFunc(cpu, func(a, b loadgen.ProcessCPU) int { return rank(a) - rank(b) })
+	for _, c := range cpu {
+		fmt.Fprintf(w, "  cpu   %-28s %5.2f ms\n", c.Name, c.MsPerSettled)
+	}
 	for _, o := range ops {
 		if o.isRedis {
 			fmt.Fprintf(w, "  redis %-28s %5.2f\n", o.name, o.n)
