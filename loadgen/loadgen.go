@@ -80,17 +80,21 @@ type Process struct {
 
 // Report is what a run measured. Durations are in milliseconds.
 type Report struct {
-	Concurrency   int            `json:"concurrency"`
-	Seconds       float64        `json:"seconds"`
-	Created       int            `json:"created"`
-	CreatedPerSec float64        `json:"createdPerSecond"`
-	Settled       int            `json:"settled"`
-	Unsettled     int            `json:"unsettled"`
-	Post          Percentiles    `json:"postMs"`
-	Settle        Percentiles    `json:"settleMs"`
-	Polls         int            `json:"polls"`
-	Errors        map[string]int `json:"errors"`
-	CPU           []ProcessCPU   `json:"cpu,omitempty"`
+	Concurrency   int     `json:"concurrency"`
+	Seconds       float64 `json:"seconds"`
+	Created       int     `json:"created"`
+	CreatedPerSec float64 `json:"createdPerSecond"`
+	Settled       int     `json:"settled"`
+	Unsettled     int     `json:"unsettled"`
+	// UnsettledLastSeen counts the unsettled orders by the orderStatus
+	// their last answered poll gave ("" for none answered): a status there
+	// that is final for the system measured belongs in Config.Final.
+	UnsettledLastSeen map[string]int `json:"unsettledLastSeen,omitempty"`
+	Post              Percentiles    `json:"postMs"`
+	Settle            Percentiles    `json:"settleMs"`
+	Polls             int            `json:"polls"`
+	Errors            map[string]int `json:"errors"`
+	CPU               []ProcessCPU   `json:"cpu,omitempty"`
 	// ServerSettle is, when ServerSettle was asked, how long the settled
 	// orders took by their own times: created to last changed, as stored.
 	ServerSettle *Percentiles `json:"serverSettleMs,omitempty"`
@@ -185,16 +189,17 @@ type run struct {
 	created, settled, pending, posting atomic.Int64
 	polls                              atomic.Int64
 
-	mu      sync.Mutex
-	post    []time.Duration
-	settle  []time.Duration
-	ids     []string // of the settled orders
-	errors  map[string]int
-	pollers sync.WaitGroup
+	mu       sync.Mutex
+	post     []time.Duration
+	settle   []time.Duration
+	ids      []string // of the settled orders
+	errors   map[string]int
+	lastSeen map[string]int // unsettled orders by the last status polled
+	pollers  sync.WaitGroup
 }
 
 func newRun(cfg Config) *run {
-	r := &run{cfg: cfg, errors: map[string]int{}}
+	r := &run{cfg: cfg, errors: map[string]int{}, lastSeen: map[string]int{}}
 	for _, p := range cfg.Products {
 		r.total += p.Weight
 	}
@@ -330,9 +335,13 @@ func (r *run) follow(ctx context.Context, id string, posted time.Time) {
 	wait := r.cfg.Poll
 	t := time.NewTimer(wait)
 	defer t.Stop()
+	last := ""
 	for {
 		select {
 		case <-ctx.Done():
+			r.mu.Lock()
+			r.lastSeen[last]++
+			r.mu.Unlock()
 			return
 		case <-t.C:
 		}
@@ -342,6 +351,7 @@ func (r *run) follow(ctx context.Context, id string, posted time.Time) {
 		if !ok {
 			continue
 		}
+		last = status
 		if slices.Contains(r.cfg.Final, status) {
 			took := time.Since(posted)
 			r.settled.Add(1)
@@ -462,6 +472,9 @@ func (r *run) report(loadTime time.Duration, before, after []time.Duration) Repo
 	rep.CreatedPerSec = float64(rep.Created) / loadTime.Seconds()
 	if r.cfg.Poll > 0 {
 		rep.Unsettled = rep.Created - rep.Settled
+		if len(r.lastSeen) > 0 {
+			rep.UnsettledLastSeen = maps.Clone(r.lastSeen)
+		}
 	}
 	per := rep.Settled
 	if r.cfg.Poll == 0 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -116,14 +117,22 @@ func TestARateHoldsAllClientsTogetherToIt(t *testing.T) {
 	}
 }
 
-func TestAnOrderThatNeverSettlesIsReportedUnsettled(t *testing.T) {
+// An order whose status is one the run does not take as final (the
+// original system says Declined where this one says Failed) is unsettled,
+// and the report says which status it was left in.
+func TestAnOrderThatNeverSettlesIsReportedUnsettledWithItsLastStatus(t *testing.T) {
+	var posts atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPost {
 			w.WriteHeader(http.StatusCreated)
-			fmt.Fprint(w, `{"ok":true,"created":{"id":"stuck"}}`)
+			fmt.Fprintf(w, `{"ok":true,"created":{"id":"o%d"}}`, posts.Add(1))
 			return
 		}
-		fmt.Fprint(w, `{"ok":true,"orderStatus":"Processing"}`)
+		status := "Processing"
+		if r.URL.Path == "/orders/status/o2" {
+			status = "Declined"
+		}
+		fmt.Fprintf(w, `{"ok":true,"orderStatus":%q}`, status)
 	}))
 	defer srv.Close()
 	rep, err := loadgen.Run(context.Background(), loadgen.Config{
@@ -136,6 +145,16 @@ func TestAnOrderThatNeverSettlesIsReportedUnsettled(t *testing.T) {
 	}
 	if rep.Created != 3 || rep.Settled != 0 || rep.Unsettled != 3 {
 		t.Errorf("want 3 created, none settled, have %+v", rep)
+	}
+	if want := map[string]int{"Processing": 2, "Declined": 1}; !maps.Equal(rep.UnsettledLastSeen, want) {
+		t.Errorf("want the unsettled orders last seen as %v, have %v", want, rep.UnsettledLastSeen)
+	}
+	var text strings.Builder
+	if err := rep.WriteText(&text); err != nil {
+		t.Fatal(err)
+	}
+	if want := "unsettled 3 (last seen Declined 1, Processing 2)"; !strings.Contains(text.String(), want) {
+		t.Errorf("want the text to say %q, have\n%s", want, text.String())
 	}
 }
 

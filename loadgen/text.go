@@ -3,6 +3,7 @@ package loadgen
 import (
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -15,7 +16,7 @@ func (r Report) WriteText(w io.Writer) error {
 	fmt.Fprintf(tw, "load\t%.1f s\n", r.Seconds)
 	fmt.Fprintf(tw, "created\t%d (%.1f/s)\n", r.Created, r.CreatedPerSec)
 	fmt.Fprintf(tw, "POST ms\tp50 %.1f  p90 %.1f  p99 %.1f  max %.1f\n", r.Post.P50, r.Post.P90, r.Post.P99, r.Post.Max)
-	fmt.Fprintf(tw, "settled\t%d, unsettled %d, %d polls\n", r.Settled, r.Unsettled, r.Polls)
+	fmt.Fprintf(tw, "settled\t%d, unsettled %d%s, %d polls\n", r.Settled, r.Unsettled, r.lastSeenText(), r.Polls)
 	fmt.Fprintf(tw, "settle ms\tp50 %.1f  p90 %.1f  p99 %.1f  max %.1f\n", r.Settle.P50, r.Settle.P90, r.Settle.P99, r.Settle.Max)
 	if s := r.ServerSettle; s != nil {
 		fmt.Fprintf(tw, "server settle ms\tp50 %.1f  p90 %.1f  p99 %.1f  max %.1f\n", s.P50, s.P90, s.P99, s.Max)
@@ -25,6 +26,24 @@ func (r Report) WriteText(w io.Writer) error {
 		fmt.Fprintf(tw, "cpu %s\t%.3f ms per settled order (%.0f ms)\n", c.Name, c.MsPerSettled, c.Ms)
 	}
 	return tw.Flush()
+}
+
+// lastSeenText says in which statuses the unsettled orders were left:
+// " (last seen Declined 196)".
+func (r Report) lastSeenText() string {
+	if len(r.UnsettledLastSeen) == 0 {
+		return ""
+	}
+	statuses := slices.Sorted(maps.Keys(r.UnsettledLastSeen))
+	parts := make([]string, len(statuses))
+	for i, s := range statuses {
+		name := s
+		if name == "" {
+			name = "never answered"
+		}
+		parts[i] = fmt.Sprintf("%s %d", name, r.UnsettledLastSeen[s])
+	}
+	return " (last seen " + strings.Join(parts, ", ") + ")"
 }
 
 func (r Report) errorsText() string {
