@@ -5,6 +5,7 @@ import (
 	"io"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 )
@@ -34,30 +35,27 @@ func (r Report) lastSeenText() string {
 	if len(r.UnsettledLastSeen) == 0 {
 		return ""
 	}
-	statuses := slices.Sorted(maps.Keys(r.UnsettledLastSeen))
-	parts := make([]string, len(statuses))
-	for i, s := range statuses {
-		name := s
-		if name == "" {
-			name = "never answered"
-		}
-		parts[i] = fmt.Sprintf("%s %d", name, r.UnsettledLastSeen[s])
+	seen := maps.Clone(r.UnsettledLastSeen)
+	if n, ok := seen[""]; ok {
+		delete(seen, "")
+		seen["never answered"] = n
 	}
-	return " (last seen " + strings.Join(parts, ", ") + ")"
+	return " (last seen " + countsText(seen, " ") + ")"
 }
 
 func (r Report) errorsText() string {
 	if len(r.Errors) == 0 {
 		return "none"
 	}
-	kinds := make([]string, 0, len(r.Errors))
-	for k := range r.Errors {
-		kinds = append(kinds, k)
-	}
-	slices.Sort(kinds)
-	parts := make([]string, len(kinds))
-	for i, k := range kinds {
-		parts[i] = fmt.Sprintf("%s: %d", k, r.Errors[k])
+	return countsText(r.Errors, ": ")
+}
+
+// countsText writes counts as "<key><sep><count>, ...", by key.
+func countsText(counts map[string]int, sep string) string {
+	keys := slices.Sorted(maps.Keys(counts))
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + sep + strconv.Itoa(counts[k])
 	}
 	return strings.Join(parts, ", ")
 }
