@@ -97,6 +97,9 @@ func (c Config) Target() (Target, error) {
 			return Target{}, fmt.Errorf("redis URL %s: %w", startup.Redact(c.URL), redactErr(err, c.URL))
 		}
 		t.Addrs, t.DB, t.Username, t.Password = []string{opts.Addr}, opts.DB, opts.Username, opts.Password
+		if err := refuseSetByConnect(c.URL); err != nil {
+			return Target{}, fmt.Errorf("redis URL %s: %w", startup.Redact(c.URL), err)
+		}
 	case "redis+sentinel", "rediss+sentinel":
 		t.Shape = Sentinel
 	case "redis+cluster", "rediss+cluster":
@@ -113,6 +116,31 @@ func (c Config) Target() (Target, error) {
 		t.Password = c.Password
 	}
 	return t, nil
+}
+
+// setByConnect are the options of a one-server URL that Connect sets
+// itself, and why.
+var setByConnect = []struct{ name, why string }{
+	{"protocol", "they speak RESP2"},
+	{"dial_timeout", "they wait 2 seconds for a connection"},
+	{"max_retries", "they retry a command once"},
+	{"skip_verify", "they check a TLS server's certificate, against -redis.tls.ca's authorities if it is set"},
+}
+
+// refuseSetByConnect fails on a URL that sets an option of setByConnect,
+// which Connect would ignore.
+func refuseSetByConnect(rawURL string) error {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return errors.New("not a URL")
+	}
+	q := u.Query()
+	for _, o := range setByConnect {
+		if q.Has(o.name) {
+			return fmt.Errorf("option %s is the services' own (%s): remove it", o.name, o.why)
+		}
+	}
+	return nil
 }
 
 // parseNodes reads "[[user]:password@]host:port,...[/path]" of a Sentinel

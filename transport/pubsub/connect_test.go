@@ -52,6 +52,7 @@ func TestAURLNamesOneOfThreeShapes(t *testing.T) {
 		want Target
 	}{
 		{"redis://:pw@redis:6380/2", Target{Shape: Standalone, Addrs: []string{"redis:6380"}, DB: 2, Password: "pw"}},
+		{"redis://redis:6379/0?pool_size=20&client_name=orders", Target{Shape: Standalone, Addrs: []string{"redis:6379"}}},
 		{"rediss://app:pw@cache.example.com:6379", Target{Shape: Standalone, Addrs: []string{"cache.example.com:6379"}, TLS: true, Username: "app", Password: "pw"}},
 		{"redis+sentinel://s1,s2:26380,10.0.0.3:26379/main", Target{Shape: Sentinel, Addrs: []string{"s1:26379", "s2:26380", "10.0.0.3:26379"}, Master: "main"}},
 		{"rediss+sentinel://:p%40ss@s1:26379/main/3", Target{Shape: Sentinel, Addrs: []string{"s1:26379"}, Master: "main", DB: 3, TLS: true, Password: "p@ss"}},
@@ -91,6 +92,10 @@ func TestAMalformedURLIsNamedWithoutItsPassword(t *testing.T) {
 		{"redis+cluster://:hunter2@n1?read_timeout=1s", "no query"},
 		{"redis+sentinel://:hunter2%zz@s1/main", "not URL-escaped"},
 		{"redis://:hunter2@redis:6379/x", "redis URL"},
+		{"redis://:hunter2@redis:6379/0?protocol=3", "option protocol is the services' own (they speak RESP2)"},
+		{"redis://:hunter2@redis:6379/0?pool_size=20&dial_timeout=10s", "option dial_timeout"},
+		{"rediss://:hunter2@redis:6379/0?max_retries=5", "option max_retries"},
+		{"rediss://:hunter2@redis:6379/0?skip_verify=true", "option skip_verify"},
 	} {
 		_, err := Config{URL: tc.url}.Target()
 		switch {
