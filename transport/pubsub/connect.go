@@ -118,12 +118,24 @@ func (c Config) Target() (Target, error) {
 	return t, nil
 }
 
+// How Connect connects, whatever a URL says.
+const (
+	// Fail fast while Redis is down: callers have their own retries (the
+	// redeliverer, the subscriber's reconnect loop), and a client request
+	// must not wait for a publish that the redeliverer will redo anyway.
+	dialTimeout, retries = 2 * time.Second, 1
+	// RESP2: the services use none of RESP3's push notifications (client
+	// side caching, maintenance notices), and go-redis looks for them
+	// around every command and message of a RESP3 connection.
+	protocol = 2
+)
+
 // setByConnect are the options of a one-server URL that Connect sets
 // itself, and why.
 var setByConnect = []struct{ name, why string }{
-	{"protocol", "they speak RESP2"},
-	{"dial_timeout", "they wait 2 seconds for a connection"},
-	{"max_retries", "they retry a command once"},
+	{"protocol", fmt.Sprintf("they speak RESP%d", protocol)},
+	{"dial_timeout", fmt.Sprintf("they wait %v for a connection", dialTimeout)},
+	{"max_retries", fmt.Sprintf("they set %d: callers retry for themselves", retries)},
 	{"skip_verify", "they check a TLS server's certificate, against -redis.tls.ca's authorities if it is set"},
 }
 
@@ -238,14 +250,6 @@ func Connect(ctx context.Context, cfg Config, opts ...ConnectOption) (redis.Univ
 			return nil, err
 		}
 	}
-	// Fail fast while Redis is down: callers have their own retries (the
-	// redeliverer, the subscriber's reconnect loop), and a client request
-	// must not wait for a publish that the redeliverer will redo anyway.
-	const dialTimeout, retries = 2 * time.Second, 1
-	// RESP2: the services use none of RESP3's push notifications (client
-	// side caching, maintenance notices), and go-redis looks for them
-	// around every command and message of a RESP3 connection.
-	const protocol = 2
 	var c redis.UniversalClient
 	switch t.Shape {
 	case Standalone:
